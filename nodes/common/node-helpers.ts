@@ -1,0 +1,72 @@
+/** Glue shared by the flow nodes: TypedInput evaluation, connection lookup, error reporting. */
+import type { Node, NodeAPI, NodeMessage } from "node-red";
+import { ZohoClient, ZohoError } from "../zoho";
+import type { ZohoConfigNode } from "./config-node";
+
+export const TYPED_INPUT_TYPES = ["str", "msg", "flow", "global", "env"] as const;
+
+/** Evaluate a TypedInput property (async: flow/global context stores may be async). */
+export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: unknown, msg: NodeMessage): Promise<unknown> {
+  const t = typeof type === "string" && type ? type : "str";
+  if (!(TYPED_INPUT_TYPES as readonly string[]).includes(t) && t !== "num" && t !== "json" && t !== "jsonata") {
+    return Promise.reject(new ZohoError({ code: "INVALID_INPUT", message: `unsupported property type "${t}"`, advice: "" }));
+  }
+  return new Promise((resolve, reject) => {
+    try {
+      RED.util.evaluateNodeProperty(String(value ?? ""), t, node, msg, (err: Error | null, result: unknown) => {
+        if (err) reject(new ZohoError({ code: "INVALID_INPUT", message: err.message, advice: "" }));
+        else resolve(result);
+      });
+    } catch (err) {
+      reject(new ZohoError({ code: "INVALID_INPUT", message: err instanceof Error ? err.message : String(err), advice: "" }));
+    }
+  });
+}
+
+/** The connection's shared client, or a ZohoError saying what is missing. */
+export function connectionClient(RED: NodeAPI, connectionId: unknown): { config: ZohoConfigNode; client: ZohoClient } {
+  const config = typeof connectionId === "string" && connectionId ? (RED.nodes.getNode(connectionId) as ZohoConfigNode | null) : null;
+  if (!config || typeof config.getClient !== "function") {
+    throw new ZohoError({
+      code: "NO_CONNECTION",
+      message: "no Zoho connection configured",
+      advice: "Open the node and choose (or create) a Zoho connection, then Deploy",
+    });
+  }
+  return { config, client: config.getClient() };
+}
+
+/** Short status text for an error: Zoho's code, within Node-RED's ~20-character guideline where possible. */
+export function errorStatus(err: unknown): { fill: "red"; shape: "ring"; text: string } {
+  const code = err instanceof ZohoError ? err.code : "error";
+  return { fill: "red", shape: "ring", text: code.length > 32 ? code.slice(0, 32) : code };
+}
+
+/** Any thrown value as an Error whose message is safe to show (ZohoErrors never hold secrets). */
+export function asError(err: unknown): Error {
+  if (err instanceof Error) return err;
+  return new Error(typeof err === "string" ? err : "unexpected error");
+}
+
+/** Non-empty trimmed string or undefined. */
+export function text(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" && typeof value !== "number") return undefined;
+  const s = String(value).trim();
+  return s ? s : undefined;
+}
+
+/** Module API names: letters, digits and underscores (custom modules included). */
+const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+
+export function moduleName(value: unknown): string {
+  const name = text(value);
+  if (!name) throw new ZohoError({ code: "INVALID_INPUT", message: "no module given", advice: "Set the module's API name (e.g. Leads) in the node or in msg" });
+  if (!MODULE_NAME.test(name)) {
+    throw new ZohoError({
+      code: "INVALID_MODULE",
+      message: `"${name.length > 60 ? name.slice(0, 60) + "…" : name}" is not a module API name`,
+    });
+  }
+  return name;
+}

@@ -1,0 +1,252 @@
+/**
+ * Zoho Accounts (OAuth): grant-token exchange and the access-token cache.
+ * The token endpoint answers most errors with HTTP 200 and an "error" key (zoho-crm-api.md §2.2),
+ * so success means: 2xx AND an access_token in the body.
+ */
+import { ZohoError } from "./errors";
+import { HttpSend, httpSend } from "./transport";
+import { sleep } from "./concurrency";
+import { Environment, apiDomainForEnvironment, isZohoApiDomain, tokenEndpoint, stripTrailingSlash } from "./datacenters";
+
+export interface TokenGrant {
+  accessToken: string;
+  refreshToken?: string;
+  /** Production API domain as Zoho returned it. */
+  apiDomain: string;
+  scope?: string;
+  expiresInMs: number;
+}
+
+export interface AccountsOptions {
+  accountsUrl: string;
+  clientId: string;
+  clientSecret: string;
+  send?: HttpSend;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** Exchange a single-use grant token (Self Client "Generate Code") for a refresh token. */
+export async function exchangeGrantToken(opts: AccountsOptions & { grantToken: string }): Promise<TokenGrant> {
+  const grant = await postToken(opts, { grant_type: "authorization_code", code: opts.grantToken });
+  if (!grant.refreshToken) {
+    throw new ZohoError({
+      code: "NO_REFRESH_TOKEN",
+      message: "Zoho returned an access token but no refresh token",
+      advice: "Generate a new grant token in the Self Client and press Refresh Token again",
+    });
+  }
+  return grant;
+}
+
+export async function refreshAccessToken(opts: AccountsOptions & { refreshToken: string }): Promise<TokenGrant> {
+  return postToken(opts, { grant_type: "refresh_token", refresh_token: opts.refreshToken });
+}
+
+async function postToken(opts: AccountsOptions, params: Record<string, string>): Promise<TokenGrant> {
+  if (!opts.clientId || !opts.clientSecret) {
+    throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
+  }
+  const form = new URLSearchParams({ ...params, client_id: opts.clientId, client_secret: opts.clientSecret }).toString();
+  const res = await (opts.send ?? httpSend)({
+    method: "POST",
+    url: tokenEndpoint(opts.accountsUrl),
+    headers: { "Content-Type": "application/x-www-form-urlencoded" },
+    body: form,
+    timeoutMs: opts.timeoutMs ?? 30000,
+    signal: opts.signal,
+  });
+  const body = (res.data && typeof res.data === "object" ? res.data : {}) as Record<string, unknown>;
+  if (res.status >= 200 && res.status < 300 && typeof body.access_token === "string" && body.access_token) {
+    return {
+      accessToken: body.access_token,
+      refreshToken: typeof body.refresh_token === "string" ? body.refresh_token : undefined,
+      apiDomain: typeof body.api_domain === "string" ? stripTrailingSlash(body.api_domain) : "",
+      scope: typeof body.scope === "string" ? body.scope : undefined,
+      expiresInMs: expiryMs(body),
+    };
+  }
+  throw tokenError(res.status, body, params.grant_type);
+}
+
+/** Older Zoho answers carried expires_in in ms next to expires_in_sec; current ones give seconds. */
+function expiryMs(body: Record<string, unknown>): number {
+  const seconds = Number(body.expires_in_sec);
+  if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  const value = Number(body.expires_in);
+  return Number.isFinite(value) && value > 0 ? value * 1000 : 3600 * 1000;
+}
+
+function tokenError(status: number, body: Record<string, unknown>, grantType?: string): ZohoError {
+  const error = typeof body.error === "string" ? body.error : "";
+  if (error === "Access Denied" || /too many requests/i.test(String(body.error_description ?? ""))) {
+    return new ZohoError({
+      code: "TOKEN_RATE_LIMITED",
+      message: String(body.error_description || "Access Denied"),
+      httpStatus: status,
+      retryable: true,
+      notProcessed: true,
+    });
+  }
+  if (error === "invalid_code" && grantType === "refresh_token") {
+    return new ZohoError({
+      code: "invalid_code",
+      message: "Zoho rejected the stored refresh token",
+      httpStatus: status,
+      advice:
+        "The refresh token was revoked or replaced (Zoho keeps at most 20 per user). Generate a new grant token, press Refresh Token in the connection and Deploy",
+    });
+  }
+  if (error) return new ZohoError({ code: error, message: String(body.error_description || error), httpStatus: status });
+  if (status >= 500 || status === 429) {
+    return new ZohoError({ code: status === 429 ? "TOKEN_RATE_LIMITED" : "INTERNAL_ERROR", message: `accounts server answered HTTP ${status}`, httpStatus: status, retryable: true, notProcessed: status === 429 });
+  }
+  return new ZohoError({ code: "UNEXPECTED_RESPONSE", message: `accounts server answered HTTP ${status} without an access token`, httpStatus: status, advice: "Check the data center and the accounts URL" });
+}
+
+export interface TokenManagerOptions {
+  accountsUrl: string;
+  clientId: string;
+  clientSecret: string;
+  refreshToken: string;
+  environment: Environment;
+  /** api_domain remembered with the refresh token, used until the first refresh answers. */
+  apiDomain?: string;
+  /** Only when the accounts server was set explicitly may it hand out a non-Zoho API domain. */
+  trustAnyApiDomain?: boolean;
+  send?: HttpSend;
+  timeoutMs?: number;
+  /** Refresh this long before the token expires (Zoho tokens live an hour). */
+  refreshMarginMs?: number;
+  /** First cool-down after Zoho's "Access Denied" throttle; doubles on each repeat, capped. */
+  throttleCooldownMs?: number;
+  maxThrottleCooldownMs?: number;
+  /** Bounded retries of transient token-endpoint faults (5xx, network). */
+  transientRetries?: number;
+  retryBaseDelayMs?: number;
+  now?: () => number;
+}
+
+export interface AccessToken {
+  token: string;
+  /** Base URL for CRM calls (environment host applied). */
+  apiBase: string;
+  expiresAt: number;
+}
+
+/**
+ * One per connection: caches the access token, refreshes shortly before expiry, and makes
+ * concurrent callers share a single in-flight refresh (Zoho allows 10 per 10 minutes).
+ */
+export class TokenManager {
+  private current?: AccessToken;
+  private inflight?: Promise<AccessToken>;
+  private throttledUntil = 0;
+  private throttleCooldown: number;
+  private lastScope?: string;
+  refreshCount = 0;
+
+  constructor(private readonly opts: TokenManagerOptions) {
+    this.throttleCooldown = opts.throttleCooldownMs ?? 60_000;
+  }
+
+  get scope(): string | undefined {
+    return this.lastScope;
+  }
+
+  /** Which credentials are set (never their values). */
+  credentialsPresent(): { clientId: boolean; clientSecret: boolean; refreshToken: boolean } {
+    return { clientId: !!this.opts.clientId, clientSecret: !!this.opts.clientSecret, refreshToken: !!this.opts.refreshToken };
+  }
+
+  private now(): number {
+    return (this.opts.now ?? Date.now)();
+  }
+
+  async getAccessToken(): Promise<AccessToken> {
+    const margin = this.opts.refreshMarginMs ?? 5 * 60_000;
+    if (this.current && this.current.expiresAt - margin > this.now()) return this.current;
+    return this.refresh();
+  }
+
+  /** Called after Zoho rejected `token` with INVALID_TOKEN: the next caller gets a fresh one. */
+  invalidate(token: string): void {
+    if (this.current?.token === token) this.current = undefined;
+  }
+
+  refresh(): Promise<AccessToken> {
+    if (!this.inflight) {
+      this.inflight = this.doRefresh().finally(() => {
+        this.inflight = undefined;
+      });
+    }
+    return this.inflight;
+  }
+
+  private async doRefresh(): Promise<AccessToken> {
+    if (!this.opts.refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
+    const wait = this.throttledUntil - this.now();
+    if (wait > 0) {
+      throw new ZohoError({
+        code: "TOKEN_RATE_LIMITED",
+        message: `Zoho throttled token requests; next attempt in ${Math.ceil(wait / 1000)} s`,
+        retryable: true,
+        notProcessed: true,
+        retryAfterMs: wait,
+      });
+    }
+    const retries = this.opts.transientRetries ?? 2;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const grant = await refreshAccessToken({
+          accountsUrl: this.opts.accountsUrl,
+          clientId: this.opts.clientId,
+          clientSecret: this.opts.clientSecret,
+          refreshToken: this.opts.refreshToken,
+          send: this.opts.send,
+          timeoutMs: this.opts.timeoutMs,
+        });
+        this.throttleCooldown = this.opts.throttleCooldownMs ?? 60_000;
+        this.refreshCount++;
+        this.lastScope = grant.scope ?? this.lastScope;
+        const apiBase = resolveApiBase(grant.apiDomain || this.opts.apiDomain || "", this.opts.environment, !!this.opts.trustAnyApiDomain);
+        this.current = { token: grant.accessToken, apiBase, expiresAt: this.now() + grant.expiresInMs };
+        return this.current;
+      } catch (err) {
+        const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", message: String(err), retryable: true });
+        if (e.code === "TOKEN_RATE_LIMITED") {
+          // Back off instead of hammering: the throttle only clears after a quiet period.
+          this.throttledUntil = this.now() + this.throttleCooldown;
+          this.throttleCooldown = Math.min(this.throttleCooldown * 2, this.opts.maxThrottleCooldownMs ?? 15 * 60_000);
+          throw e;
+        }
+        if (!e.retryable || attempt >= retries) throw e;
+        const base = this.opts.retryBaseDelayMs ?? 1000;
+        await sleep(base * 2 ** attempt);
+      }
+    }
+  }
+}
+
+/** Where CRM calls go: the returned api_domain, checked, with the environment's host applied. */
+export function resolveApiBase(apiDomain: string, environment: Environment, trustAnyApiDomain: boolean): string {
+  if (!apiDomain) {
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", message: "the accounts server returned no api_domain" });
+  }
+  const base = apiDomainForEnvironment(apiDomain, environment);
+  if (!trustAnyApiDomain && !isZohoApiDomain(base)) {
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", message: `refusing to send tokens to ${safeHost(base)}` });
+  }
+  if (!/^https?:\/\//.test(base)) {
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", message: "the api_domain is not an http(s) URL" });
+  }
+  return base;
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return "an invalid URL";
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./errors";
+export * from "./datacenters";
+export * from "./accounts";
+export * from "./client";
+export { Semaphore, sleep } from "./concurrency";

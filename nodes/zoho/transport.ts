@@ -1,0 +1,93 @@
+/** The HTTP layer: one function that sends a request and classifies transport failures. */
+import axios, { AxiosError, AxiosInstance } from "axios";
+import { ZohoError } from "./errors";
+
+export interface HttpRequest {
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+  url: string;
+  headers?: Record<string, string>;
+  /** A string is sent as-is (form bodies); anything else is sent as JSON. */
+  body?: unknown;
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** Parsed JSON when the body is JSON, the raw text otherwise, undefined when empty. */
+  data: unknown;
+}
+
+export type HttpSend = (req: HttpRequest) => Promise<HttpResponse>;
+
+const client: AxiosInstance = axios.create({
+  // Zoho's statuses are interpreted by the caller, never thrown here.
+  validateStatus: () => true,
+  // A redirect could carry the Authorization header elsewhere; Zoho APIs do not redirect.
+  maxRedirects: 0,
+  responseType: "text",
+  transformResponse: [(raw: unknown) => raw],
+  // Proxies come from the standard environment variables only when the user sets them.
+  decompress: true,
+});
+
+export const httpSend: HttpSend = async (req) => {
+  if (req.signal?.aborted) throw aborted();
+  try {
+    const isString = typeof req.body === "string";
+    const res = await client.request({
+      method: req.method,
+      url: req.url,
+      headers: {
+        Accept: "application/json",
+        ...(req.body !== undefined && !isString ? { "Content-Type": "application/json" } : {}),
+        ...req.headers,
+      },
+      data: req.body === undefined ? undefined : isString ? req.body : JSON.stringify(req.body),
+      timeout: req.timeoutMs,
+      signal: req.signal,
+    });
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(res.headers ?? {})) {
+      if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+    }
+    return { status: res.status, headers, data: parseBody(res.data) };
+  } catch (err) {
+    throw classifyTransportError(err, req.signal);
+  }
+};
+
+function parseBody(raw: unknown): unknown {
+  if (typeof raw !== "string") return raw ?? undefined;
+  if (raw.length === 0) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+function aborted(): ZohoError {
+  return new ZohoError({ code: "ABORTED", message: "request cancelled", notProcessed: false });
+}
+
+/** Timeouts and dropped connections after sending leave the outcome unknown; a refused connection does not. */
+export function classifyTransportError(err: unknown, signal?: AbortSignal): ZohoError {
+  if (err instanceof ZohoError) return err;
+  if (signal?.aborted || axios.isCancel(err)) return aborted();
+  const e = err as AxiosError & { code?: string };
+  const code = e?.code ?? "";
+  if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
+    return new ZohoError({ code: "NETWORK_ERROR", message: `cannot connect (${code})`, retryable: true, notProcessed: true });
+  }
+  if (code === "ECONNABORTED" || code === "ETIMEDOUT") {
+    return new ZohoError({ code: "TIMEOUT", message: "no answer within the time limit", retryable: true, outcomeUnknown: true });
+  }
+  return new ZohoError({
+    code: "NETWORK_ERROR",
+    message: `connection failed${code ? ` (${code})` : ""}`,
+    retryable: true,
+    outcomeUnknown: true,
+  });
+}

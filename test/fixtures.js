@@ -1,0 +1,54 @@
+// Shared test fixtures: the Zoho simulator, a client pointed at it, and the Node-RED test helper.
+"use strict";
+const path = require("path");
+const helper = require("node-red-node-test-helper");
+const { ZohoSimulator } = require("../dist/simulator");
+const { ZohoClient } = require("../dist/nodes/zoho");
+
+// CI runs the suite a second time against Node-RED 5 by setting NODE_RED_PATH.
+const nodeRedPath = process.env.NODE_RED_PATH || require.resolve("node-red");
+helper.init(nodeRedPath, {
+  // Short backoff so retry tests run in milliseconds (see README "Runtime settings").
+  zohoCrm: { retryBaseDelayMs: 5, retryMaxDelayMs: 50, throttleCooldownMs: 200 },
+});
+
+const CLIENT_ID = "1000.TESTCLIENT";
+const CLIENT_SECRET = "test-client-secret-value";
+
+const configNode = require("../dist/nodes/zoho-config.js");
+const readNodePath = path.join(__dirname, "../dist/nodes/zoho-crm-read.js");
+const writeNodePath = path.join(__dirname, "../dist/nodes/zoho-crm-write.js");
+
+/** Start a simulator with a registered client and a refresh token. */
+async function startSimulator(options = {}) {
+  const sim = new ZohoSimulator(options);
+  await sim.start();
+  sim.addClient(CLIENT_ID, CLIENT_SECRET);
+  const refreshToken = sim.issueRefreshToken(CLIENT_ID, options.scope);
+  return { sim, url: sim.url, refreshToken };
+}
+
+/** A client for the simulator with fast retries. */
+function simClient(sim, refreshToken, extra = {}) {
+  return new ZohoClient({
+    accountsUrl: sim.url,
+    trustAnyApiDomain: true,
+    environment: "production",
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+    refreshToken,
+    retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    retryBaseDelayMs: 5,
+    ...extra,
+  });
+}
+
+/** A zoho-config node definition pointing at the simulator, plus its credentials map. */
+function configFlow(sim, refreshToken, id = "conn", extra = {}) {
+  return {
+    node: { id, type: "zoho-config", name: "sim", dataCenter: "us", environment: "production", accountsUrl: sim.url, concurrency: 5, ...extra },
+    credentials: { [id]: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken } },
+  };
+}
+
+module.exports = { helper, nodeRedPath, startSimulator, simClient, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET };
