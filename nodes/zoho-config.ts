@@ -35,6 +35,7 @@ export = function register(RED: NodeAPI): void {
 
     node.useCredentials = (settings, creds) => {
       node.settings = settings;
+      node.credentials = { ...creds };
       client = build(settings, creds);
     };
   }

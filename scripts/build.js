@@ -10,7 +10,8 @@ const root = path.resolve(__dirname, "..");
 const out = path.join(root, "dist");
 const outNodes = path.join(out, "nodes");
 
-fs.rmSync(out, { recursive: true, force: true });
+// No wipe of dist/ first: tsc and the copies overwrite in place, so a build running while tests
+// run elsewhere never leaves them without files. `npm run clean` removes dist/.
 execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", root], { stdio: "inherit" });
 
 fs.mkdirSync(outNodes, { recursive: true });

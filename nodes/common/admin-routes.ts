@@ -5,8 +5,10 @@
  */
 import type { NodeAPI } from "node-red";
 import type { Request, Response } from "express";
-import { ZohoError, accountsBaseUrl, exchangeGrantToken, resolveApiBase } from "../zoho";
-import { ConnectionCredentials, ConnectionSettings, normaliseSettings, resolveCredential, validAccountsUrl } from "./connection";
+import { createHash } from "crypto";
+import { ZohoClient, ZohoError, accountsBaseUrl, exchangeGrantToken, resolveApiBase } from "../zoho";
+import { ConnectionCredentials, ConnectionSettings, createClient, normaliseSettings, resolveCredential, validAccountsUrl } from "./connection";
+import { clientTuning } from "./config-node";
 import type { ZohoConfigNode } from "./config-node";
 
 /** What the editor sends for a password field it has a stored value for. */
@@ -21,6 +23,110 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       if (!res.headersSent) res.status(500).json({ error: "internal_error", message: "Unexpected error" });
     });
   });
+
+  RED.httpAdmin.post("/zoho-config/:id/test", RED.auth.needsPermission("zoho-config.write"), (req: Request, res: Response) => {
+    withClient(RED, req, res, async (client, settings) => {
+      const [user, org] = await Promise.allSettled([
+        client.request<{ users?: Array<Record<string, unknown>> }>({ method: "GET", path: "/users", query: { type: "CurrentUser" } }),
+        client.request<{ org?: Array<Record<string, unknown>> }>({ method: "GET", path: "/org" }),
+      ]);
+      if (user.status === "rejected" && org.status === "rejected") throw user.reason;
+      const u = user.status === "fulfilled" ? user.value.data?.users?.[0] : undefined;
+      const o = org.status === "fulfilled" ? org.value.data?.org?.[0] : undefined;
+      const license = (o?.license_details ?? {}) as Record<string, unknown>;
+      const access = await client.tokens.getAccessToken();
+      return {
+        user: u ? { name: u.full_name ?? null, email: u.email ?? null, role: (u.role as { name?: string })?.name ?? null, profile: (u.profile as { name?: string })?.name ?? null } : null,
+        org: o ? { name: o.company_name ?? null, id: o.id ?? null, edition: license.paid_type ?? (license.paid === false ? "free" : null), type: o.type ?? null, timeZone: o.time_zone ?? null } : null,
+        dataCenter: settings.dataCenter,
+        environment: settings.environment,
+        apiDomain: access.apiBase,
+        scopes: (client.tokens.scope ?? "").split(/[\s,]+/).filter(Boolean),
+        warnings: [user, org].filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => errorBody(r.reason)),
+        creditsRemaining: client.creditsRemaining ?? null,
+      };
+    });
+  });
+}
+
+/**
+ * The connection's client for an admin route: the deployed node's shared one, or (for a dialog whose
+ * Refresh Token was pressed but not yet deployed) a client kept briefly per node so repeated picker
+ * calls reuse one access token.
+ */
+const draftClients = new Map<string, { key: string; client: ZohoClient; expires: number }>();
+const DRAFT_CLIENT_TTL_MS = 10 * 60_000;
+
+export function adminClient(RED: NodeAPI, id: string, body: Record<string, unknown>): { client: ZohoClient; settings: ConnectionSettings } {
+  const deployed = RED.nodes.getNode(id) as ZohoConfigNode | null;
+  const saved = ((RED.nodes.getCredentials(id) as ConnectionCredentials | undefined) ?? {}) as ConnectionCredentials;
+  const settings = normaliseSettings({
+    dataCenter: body.dataCenter ?? deployed?.settings.dataCenter,
+    environment: body.environment ?? deployed?.settings.environment,
+    accountsUrl: typeof body.accountsUrl === "string" ? body.accountsUrl : deployed?.settings.accountsUrl,
+    concurrency: body.concurrency ?? deployed?.settings.concurrency,
+  });
+  if (!validAccountsUrl(settings.accountsUrl)) {
+    throw new ZohoError({ code: "invalid_accounts_url", message: "The accounts URL must be an absolute http(s) URL", advice: "" });
+  }
+  const sameAsDeployed =
+    deployed &&
+    deployed.settings.dataCenter === settings.dataCenter &&
+    deployed.settings.environment === settings.environment &&
+    deployed.settings.accountsUrl === settings.accountsUrl &&
+    deployed.credentials?.refreshToken === saved.refreshToken;
+  if (deployed && sameAsDeployed) return { client: deployed.getClient(), settings };
+
+  // Fingerprint only: secrets are hashed, never kept as a readable key.
+  const key = createHash("sha256").update(JSON.stringify([settings, saved.clientId, saved.clientSecret, saved.refreshToken])).digest("hex");
+  const now = Date.now();
+  for (const [k, v] of draftClients) if (v.expires < now) draftClients.delete(k);
+  const cached = draftClients.get(id);
+  if (cached && cached.key === key) return { client: cached.client, settings };
+  const client = createClient(settings, saved, clientTuning(RED));
+  const present = client.tokens.credentialsPresent();
+  if (!present.clientId || !present.clientSecret) throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
+  if (!present.refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
+  draftClients.set(id, { key, client, expires: now + DRAFT_CLIENT_TTL_MS });
+  return { client, settings };
+}
+
+function errorBody(err: unknown): { error: string; message: string } {
+  if (err instanceof ZohoError) return { error: err.code, message: err.message };
+  return { error: "internal_error", message: "Unexpected error" };
+}
+
+/** Shared wrapper: validate id, get a client, run, answer JSON; Zoho errors become 4xx with advice. */
+export function withClient(
+  RED: NodeAPI,
+  req: Request,
+  res: Response,
+  fn: (client: ZohoClient, settings: ConnectionSettings) => Promise<unknown>,
+): void {
+  const id = String(req.params.id ?? "");
+  if (!NODE_ID.test(id)) {
+    res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
+    return;
+  }
+  const body = (req.method === "GET" ? req.query : req.body) as Record<string, unknown>;
+  Promise.resolve()
+    .then(() => {
+      const { client, settings } = adminClient(RED, id, body && typeof body === "object" ? body : {});
+      return fn(client, settings);
+    })
+    .then((result) => res.json(result))
+    .catch((err) => {
+      const body = errorBody(err);
+      const status = err instanceof ZohoError ? httpStatusFor(err) : 500;
+      if (status === 500) RED.log.warn(`zoho-config: admin route failed: ${body.message}`);
+      res.status(status).json(body);
+    });
+}
+
+function httpStatusFor(err: ZohoError): number {
+  if (err.code === "TOKEN_RATE_LIMITED" || err.code === "TOO_MANY_REQUESTS") return 429;
+  if (err.code === "NETWORK_ERROR" || err.code === "TIMEOUT" || err.code === "INTERNAL_ERROR") return 502;
+  return 400;
 }
 
 function stringField(body: Record<string, unknown>, key: string): string | undefined {

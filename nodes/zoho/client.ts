@@ -12,7 +12,7 @@
  */
 import { ZohoError } from "./errors";
 import { HttpSend, httpSend } from "./transport";
-import { Semaphore, sleep } from "./concurrency";
+import { Semaphore, abortError, sleep } from "./concurrency";
 import { AccessToken, TokenManager, TokenManagerOptions } from "./accounts";
 
 export const API_PATH = "/crm/v8";
@@ -35,6 +35,8 @@ export interface ZohoRequest {
   recordResults?: boolean;
   /** Statuses other than 2xx to hand back instead of throwing (e.g. 304). */
   passStatuses?: number[];
+  /** Called each time the request is handed to the network (after the limiter and the token): from then on Zoho may have it. */
+  onSend?: () => void;
 }
 
 export interface ZohoResponse<T = unknown> {
@@ -110,7 +112,9 @@ export class ZohoClient {
           continue;
         }
         let delay: number | undefined;
-        if ((e.code === "TOO_MANY_REQUESTS" || e.code === "TOKEN_RATE_LIMITED") && rateLimited < this.retry.rateLimitRetries) {
+        const rateLimit = e.code === "TOO_MANY_REQUESTS" || e.code === "TOKEN_RATE_LIMITED";
+        if (rateLimit) {
+          if (rateLimited >= this.retry.rateLimitRetries) throw e;
           delay = e.retryAfterMs ?? this.backoff(rateLimited);
           rateLimited++;
           // A token throttle lasting longer than our whole budget is reported, not waited out.
@@ -138,6 +142,8 @@ export class ZohoClient {
     try {
       if (req.heavy) releaseHeavy = await this.heavyLimiter.acquire(req.signal);
       const access = await this.tokens.getAccessToken();
+      if (req.signal?.aborted) throw abortError();
+      req.onSend?.();
       this.requestCount++;
       const res = await this.send({
         method: req.method,

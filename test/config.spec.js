@@ -1,0 +1,110 @@
+// The zoho-config node and its Refresh Token admin route, with node-red-node-test-helper.
+"use strict";
+const should = require("should");
+const { helper, startSimulator, configFlow, configNode, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+
+describe("zoho-config node", function () {
+  let sim, refreshToken;
+  before(() => helper.startServer());
+  after(() => helper.stopServer());
+  beforeEach(async () => ({ sim, refreshToken } = await startSimulator()));
+  afterEach(async () => {
+    await helper.unload();
+    await sim.stop();
+  });
+
+  it("loads and gives a working shared client", async () => {
+    const { node, credentials } = configFlow(sim, refreshToken);
+    await helper.load(configNode, [node], credentials);
+    const conn = helper.getNode("conn");
+    conn.settings.should.match({ dataCenter: "us", environment: "production", accountsUrl: sim.url, concurrency: 5 });
+    const client = conn.getClient();
+    client.should.equal(conn.getClient());
+    const res = await client.request({ method: "GET", path: "/org" });
+    res.status.should.equal(200);
+  });
+
+  it("says what is missing when there is no refresh token", async () => {
+    const { node } = configFlow(sim, refreshToken);
+    await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
+    (() => helper.getNode("conn").getClient()).should.throw(/NO_REFRESH_TOKEN.*Refresh Token/);
+  });
+
+  it("reads credentials from environment variables", async () => {
+    process.env.TEST_ZOHO_SECRET = CLIENT_SECRET;
+    process.env.ZOHO_REFRESH_TOKEN = refreshToken;
+    try {
+      const { node } = configFlow(sim, refreshToken);
+      await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: "${TEST_ZOHO_SECRET}" } });
+      const res = await helper.getNode("conn").getClient().request({ method: "GET", path: "/org" });
+      res.status.should.equal(200);
+    } finally {
+      delete process.env.TEST_ZOHO_SECRET;
+      delete process.env.ZOHO_REFRESH_TOKEN;
+    }
+  });
+
+  describe("POST zoho-config/:id/refresh-token", function () {
+    const post = (id, body) => helper.request().post(`/zoho-config/${id}/refresh-token`).set("Content-Type", "application/json").send(JSON.stringify(body));
+
+    it("exchanges the grant token and stores the refresh token for a node not yet deployed", async () => {
+      await helper.load(configNode, []);
+      const grantToken = sim.issueGrantToken(CLIENT_ID);
+      const res = await post("newconn", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken, dataCenter: "us", environment: "production", accountsUrl: sim.url });
+      res.status.should.equal(200);
+      Object.keys(res.body).sort().should.eql(["apiDomain", "issuedAt", "scope"]);
+      res.body.apiDomain.should.equal(sim.url);
+      const text = JSON.stringify(res.body);
+      text.should.not.containEql(CLIENT_SECRET);
+      text.should.not.containEql(grantToken);
+      const stored = helper.credentials.get("newconn");
+      stored.clientId.should.equal(CLIENT_ID);
+      stored.clientSecret.should.equal(CLIENT_SECRET);
+      stored.refreshToken.should.be.a.String().and.not.be.empty();
+      text.should.not.containEql(stored.refreshToken);
+      stored.apiDomain.should.equal(sim.url);
+      JSON.stringify(stored).should.not.containEql(grantToken);
+      // The stored refresh token really works.
+      sim.tokenRefreshCount.should.equal(0);
+    });
+
+    it("falls back to stored credentials for password placeholders and updates the deployed node", async () => {
+      const { node } = configFlow(sim, refreshToken);
+      await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
+      const res = await post("conn", { clientId: CLIENT_ID, clientSecret: "__PWRD__", grantToken: sim.issueGrantToken(CLIENT_ID), accountsUrl: sim.url });
+      res.status.should.equal(200);
+      const conn = helper.getNode("conn");
+      const api = await conn.getClient().request({ method: "GET", path: "/org" });
+      api.status.should.equal(200);
+    });
+
+    it("answers Zoho's errors as 4xx JSON with advice", async () => {
+      await helper.load(configNode, []);
+      const code = sim.issueGrantToken(CLIENT_ID);
+      (await post("c1", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: code, accountsUrl: sim.url })).status.should.equal(200);
+      const reused = await post("c1", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: code, accountsUrl: sim.url });
+      reused.status.should.equal(400);
+      reused.body.error.should.equal("invalid_code");
+      reused.body.message.should.match(/grant token/);
+      const wrongClient = await post("c2", { clientId: "1000.NOPE", clientSecret: CLIENT_SECRET, grantToken: sim.issueGrantToken(CLIENT_ID), accountsUrl: sim.url });
+      wrongClient.body.error.should.equal("invalid_client");
+      sim.inject({ match: { path: "/oauth/v2/token" }, tokenThrottle: true });
+      const throttled = await post("c3", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: sim.issueGrantToken(CLIENT_ID), accountsUrl: sim.url });
+      throttled.status.should.equal(429);
+      throttled.body.error.should.equal("TOKEN_RATE_LIMITED");
+      should(helper.credentials.get("c2")).be.undefined();
+    });
+
+    it("rejects non-JSON bodies, missing fields and bad accounts URLs", async () => {
+      await helper.load(configNode, []);
+      const form = await helper.request().post("/zoho-config/c1/refresh-token").type("form").send({ clientId: CLIENT_ID });
+      form.status.should.equal(415);
+      const missing = await post("c1", { clientId: CLIENT_ID, accountsUrl: sim.url });
+      missing.status.should.equal(400);
+      missing.body.error.should.equal("missing_fields");
+      const badUrl = await post("c1", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: "x", accountsUrl: "javascript:alert(1)" });
+      badUrl.body.error.should.equal("invalid_accounts_url");
+      sim.count({ path: "/oauth/v2/token" }).should.equal(0);
+    });
+  });
+});
