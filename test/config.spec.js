@@ -107,4 +107,59 @@ describe("zoho-config node", function () {
       sim.count({ path: "/oauth/v2/token" }).should.equal(0);
     });
   });
+  describe("test connection and live pickers", function () {
+    const post = (id, body) => helper.request().post(`/zoho-config/${id}/${"refresh-token"}`).set("Content-Type", "application/json").send(JSON.stringify(body));
+
+    it("work for a connection whose Refresh Token was pressed but which is not deployed", async () => {
+      await helper.load(configNode, []);
+      (await post("draft", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: sim.issueGrantToken(CLIENT_ID), accountsUrl: sim.url })).status.should.equal(200);
+      const test = await helper.request().post("/zoho-config/draft/test").set("Content-Type", "application/json").send("{}");
+      test.status.should.equal(200);
+      test.body.user.name.should.be.a.String();
+      test.body.org.edition.should.equal("enterprise");
+      test.body.scopes.should.containEql("ZohoCRM.coql.READ");
+      const modules = await helper.request().get("/zoho-config/draft/modules");
+      modules.status.should.equal(200);
+      const names = modules.body.modules.map((m) => m.apiName);
+      names.should.containEql("Leads");
+      names.should.containEql("Projects");
+      names.should.not.containEql("Home");
+      modules.body.modules.find((m) => m.apiName === "Projects").custom.should.be.true();
+      // Pickers reuse one access token and cache metadata.
+      await helper.request().get("/zoho-config/draft/modules");
+      sim.count({ path: "/crm/v8/settings/modules" }).should.equal(1);
+      sim.tokenRefreshCount.should.equal(1);
+      for (const r of [test, modules]) {
+        const text = JSON.stringify(r.body);
+        text.should.not.containEql(CLIENT_SECRET);
+        text.should.not.match(/1000\.[0-9a-f]{10,}/);
+      }
+    });
+
+    it("lists a module's fields, with unique and sortable flags", async () => {
+      const { node, credentials } = configFlow(sim, refreshToken);
+      await helper.load(configNode, [node], credentials);
+      const res = await helper.request().get("/zoho-config/conn/fields?module=Leads");
+      res.status.should.equal(200);
+      res.body.fields.length.should.be.above(50);
+      res.body.fields.find((f) => f.apiName === "Email").unique.should.be.true();
+      res.body.fields.find((f) => f.apiName === "Last_Name").mandatory.should.be.true();
+      res.body.fields.find((f) => f.apiName === "Company").unique.should.be.false();
+      const bad = await helper.request().get("/zoho-config/conn/fields?module=" + encodeURIComponent("Leads?x=1"));
+      bad.status.should.equal(400);
+      bad.body.error.should.equal("INVALID_MODULE");
+      const unknown = await helper.request().get("/zoho-config/conn/fields?module=Nope");
+      unknown.status.should.equal(400);
+      unknown.body.error.should.equal("INVALID_MODULE");
+      unknown.body.message.should.match(/API name/);
+    });
+
+    it("says how to proceed when the connection has no token yet", async () => {
+      await helper.load(configNode, []);
+      const res = await helper.request().get("/zoho-config/nothing/modules");
+      res.status.should.equal(400);
+      res.body.error.should.equal("NOT_DEPLOYED");
+      res.body.message.should.match(/Refresh Token/);
+    });
+  });
 });

@@ -6,7 +6,8 @@
 import type { NodeAPI } from "node-red";
 import type { Request, Response } from "express";
 import { createHash } from "crypto";
-import { ZohoClient, ZohoError, accountsBaseUrl, exchangeGrantToken, resolveApiBase } from "../zoho";
+import { ZohoClient, ZohoError, accountsBaseUrl, exchangeGrantToken, resolveApiBase, listFields, listModules } from "../zoho";
+import { moduleName } from "./node-helpers";
 import { ConnectionCredentials, ConnectionSettings, createClient, normaliseSettings, resolveCredential, validAccountsUrl } from "./connection";
 import { clientTuning } from "./config-node";
 import type { ZohoConfigNode } from "./config-node";
@@ -47,36 +48,72 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       };
     });
   });
+
+  // Live pickers for the read/write dialogs. Metadata is cached briefly per connection (metadata.ts).
+  RED.httpAdmin.get("/zoho-config/:id/modules", RED.auth.needsPermission("zoho-config.read"), (req: Request, res: Response) => {
+    withClient(RED, req, res, async (client) => {
+      const modules = await listModules(client, { refresh: req.query.refresh === "true" });
+      return {
+        modules: modules
+          .filter((m) => m.api_supported !== false)
+          .map((m) => ({
+            apiName: m.api_name,
+            label: String(m.plural_label ?? m.module_name ?? m.api_name),
+            singular: String(m.singular_label ?? m.plural_label ?? m.api_name),
+            custom: m.generated_type === "custom",
+            creatable: m.creatable !== false,
+            editable: m.editable !== false,
+            deletable: m.deletable !== false,
+          }))
+          .sort((a, b) => a.label.localeCompare(b.label)),
+      };
+    });
+  });
+
+  RED.httpAdmin.get("/zoho-config/:id/fields", RED.auth.needsPermission("zoho-config.read"), (req: Request, res: Response) => {
+    withClient(RED, req, res, async (client) => {
+      const module = moduleName(req.query.module);
+      const fields = await listFields(client, module, { refresh: req.query.refresh === "true" });
+      return {
+        module,
+        fields: fields.map((f) => ({
+          apiName: f.api_name,
+          label: String(f.display_label ?? f.field_label ?? f.api_name),
+          dataType: f.data_type ?? null,
+          sortable: f.sortable === true,
+          // Zoho's `unique` is an object: {} when not unique.
+          unique: !!f.unique && typeof f.unique === "object" && Object.keys(f.unique as object).length > 0,
+          mandatory: f.system_mandatory === true,
+          readOnly: f.read_only === true || f.field_read_only === true,
+          custom: f.custom_field === true,
+        })),
+      };
+    });
+  });
 }
 
 /**
- * The connection's client for an admin route: the deployed node's shared one, or (for a dialog whose
- * Refresh Token was pressed but not yet deployed) a client kept briefly per node so repeated picker
- * calls reuse one access token.
+ * The connection's client for an admin route: the deployed node's shared one or, for a dialog whose
+ * Refresh Token was pressed but not yet deployed, a client built from that exchange's settings and
+ * kept briefly so repeated picker calls reuse one access token. Hosts never come from the request:
+ * a read-only user must not be able to send the stored secrets to a server of their choosing.
  */
+const draftSettings = new Map<string, ConnectionSettings>();
 const draftClients = new Map<string, { key: string; client: ZohoClient; expires: number }>();
 const DRAFT_CLIENT_TTL_MS = 10 * 60_000;
 
-export function adminClient(RED: NodeAPI, id: string, body: Record<string, unknown>): { client: ZohoClient; settings: ConnectionSettings } {
+export function adminClient(RED: NodeAPI, id: string): { client: ZohoClient; settings: ConnectionSettings } {
   const deployed = RED.nodes.getNode(id) as ZohoConfigNode | null;
-  const saved = ((RED.nodes.getCredentials(id) as ConnectionCredentials | undefined) ?? {}) as ConnectionCredentials;
-  const settings = normaliseSettings({
-    dataCenter: body.dataCenter ?? deployed?.settings.dataCenter,
-    environment: body.environment ?? deployed?.settings.environment,
-    accountsUrl: typeof body.accountsUrl === "string" ? body.accountsUrl : deployed?.settings.accountsUrl,
-    concurrency: body.concurrency ?? deployed?.settings.concurrency,
-  });
-  if (!validAccountsUrl(settings.accountsUrl)) {
-    throw new ZohoError({ code: "invalid_accounts_url", message: "The accounts URL must be an absolute http(s) URL", advice: "" });
+  if (deployed && typeof deployed.getClient === "function") return { client: deployed.getClient(), settings: deployed.settings };
+  const settings = draftSettings.get(id);
+  const saved = RED.nodes.getCredentials(id) as ConnectionCredentials | undefined;
+  if (!settings || !saved) {
+    throw new ZohoError({
+      code: "NOT_DEPLOYED",
+      message: "this connection is not deployed yet",
+      advice: "Press Refresh Token in the connection (or Deploy it) first",
+    });
   }
-  const sameAsDeployed =
-    deployed &&
-    deployed.settings.dataCenter === settings.dataCenter &&
-    deployed.settings.environment === settings.environment &&
-    deployed.settings.accountsUrl === settings.accountsUrl &&
-    deployed.credentials?.refreshToken === saved.refreshToken;
-  if (deployed && sameAsDeployed) return { client: deployed.getClient(), settings };
-
   // Fingerprint only: secrets are hashed, never kept as a readable key.
   const key = createHash("sha256").update(JSON.stringify([settings, saved.clientId, saved.clientSecret, saved.refreshToken])).digest("hex");
   const now = Date.now();
@@ -84,9 +121,6 @@ export function adminClient(RED: NodeAPI, id: string, body: Record<string, unkno
   const cached = draftClients.get(id);
   if (cached && cached.key === key) return { client: cached.client, settings };
   const client = createClient(settings, saved, clientTuning(RED));
-  const present = client.tokens.credentialsPresent();
-  if (!present.clientId || !present.clientSecret) throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
-  if (!present.refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
   draftClients.set(id, { key, client, expires: now + DRAFT_CLIENT_TTL_MS });
   return { client, settings };
 }
@@ -108,10 +142,9 @@ export function withClient(
     res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
     return;
   }
-  const body = (req.method === "GET" ? req.query : req.body) as Record<string, unknown>;
   Promise.resolve()
     .then(() => {
-      const { client, settings } = adminClient(RED, id, body && typeof body === "object" ? body : {});
+      const { client, settings } = adminClient(RED, id);
       return fn(client, settings);
     })
     .then((result) => res.json(result))
@@ -197,6 +230,7 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
       apiDomain: grant.apiDomain,
     };
     await RED.nodes.addCredentials(id, merged);
+    draftSettings.set(id, settings);
     deployed?.useCredentials(settings, merged);
     RED.log.info(`zoho-config ${id}: refresh token stored (API domain ${apiBase})`);
     res.json({ apiDomain: apiBase, scope: grant.scope ?? "", issuedAt: new Date().toISOString() });

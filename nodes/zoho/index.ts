@@ -3,3 +3,6 @@ export * from "./datacenters";
 export * from "./accounts";
 export * from "./client";
 export { Semaphore, sleep } from "./concurrency";
+export * from "./records";
+export * from "./metadata";
+export * from "./writes";

@@ -1,0 +1,178 @@
+/**
+ * zoho-crm-write: create, update, upsert or delete the records in msg.payload. Output 1 gets the
+ * records Zoho accepted, output 2 the ones it did not (or whose outcome is unknown), each paired
+ * with Zoho's answer. The batching and the no-double-write policy live in zoho/writes.ts.
+ */
+import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
+import {
+  WriteOperation,
+  WriteResult,
+  ZohoError,
+  invalidInput,
+  isRecordObject,
+  isWriteOperation,
+  normaliseFieldList,
+  normaliseTrigger,
+  writeRecords,
+} from "./zoho";
+import { asError, connectionClient, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+
+interface WriteDef extends NodeDef {
+  connection?: string;
+  operation?: string;
+  module?: string;
+  moduleType?: string;
+  duplicateCheckFields?: string;
+  trigger?: unknown;
+}
+
+interface WriteSummary {
+  module: string;
+  operation: WriteOperation;
+  total: number;
+  succeeded: number;
+  failed: number;
+}
+
+type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+export = function register(RED: NodeAPI): void {
+  function ZohoCrmWrite(this: Node, def: WriteDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const abort = new AbortController();
+    const jobs = new Set<Promise<void>>();
+    /** Progress of the messages being written, for one status line across all of them. */
+    const progress = new Map<object, { done: number; total: number }>();
+
+    const showProgress = () => {
+      let done = 0;
+      let total = 0;
+      for (const p of progress.values()) {
+        done += p.done;
+        total += p.total;
+      }
+      node.status({ fill: "blue", shape: "dot", text: RED._("zoho-crm-write.status.writing", { done, total }) });
+    };
+
+    async function handle(msg: NodeMessageInFlow, send: Send): Promise<ZohoError | undefined> {
+      const operation = def.operation;
+      if (!isWriteOperation(operation)) throw invalidInput(`unknown operation "${String(operation)}"`);
+      const trigger = normaliseTrigger(def.trigger);
+      const duplicateCheckFields = operation === "upsert" ? normaliseFieldList(def.duplicateCheckFields) : undefined;
+      const { records, single } = payloadRecords(msg.payload, operation);
+      const { client } = connectionClient(RED, def.connection);
+      const module = moduleName(await evaluate(RED, node, def.module, def.moduleType, msg));
+
+      const key = {};
+      progress.set(key, { done: 0, total: records.length });
+      showProgress();
+      let results: WriteResult[];
+      try {
+        results = await writeRecords(client, {
+          operation,
+          module,
+          records,
+          duplicateCheckFields,
+          trigger,
+          signal: abort.signal,
+          onProgress: (done, total) => {
+            progress.set(key, { done, total });
+            showProgress();
+          },
+        });
+      } finally {
+        progress.delete(key);
+      }
+
+      const succeeded = results.filter((r) => r.ok).map(resultForOutput);
+      const failed = results.filter((r) => !r.ok).map(resultForOutput);
+      const summary: WriteSummary = { module, operation, total: records.length, succeeded: succeeded.length, failed: failed.length };
+      (msg as NodeMessage & { zoho?: WriteSummary }).zoho = summary;
+      const out = (payload: unknown[]): NodeMessage | null =>
+        payload.length ? ({ ...msg, payload: single ? payload[0] : payload, zoho: { ...summary } } as NodeMessage) : null;
+      send([out(succeeded), out(failed)]);
+
+      // A batch that failed as a whole is reported to Catch nodes, once per message.
+      let requestError = results.find((r) => r.requestError)?.requestError;
+      if (abort.signal.aborted && failed.length > 0) requestError = stoppedError(results);
+      if (requestError) {
+        node.status(errorStatus(requestError));
+      } else if (failed.length === 0) {
+        node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-write.status.ok", { ok: succeeded.length }) });
+      } else {
+        node.status({ fill: "yellow", shape: "ring", text: RED._("zoho-crm-write.status.partial", { ok: succeeded.length, failed: failed.length }) });
+      }
+      return requestError;
+    }
+
+    node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      const job = handle(msg, send)
+        .then(
+          (requestError) => (requestError ? done(requestError) : done()),
+          (err) => {
+            node.status(errorStatus(err));
+            done(asError(err));
+          },
+        )
+        .finally(() => jobs.delete(job));
+      jobs.add(job);
+    });
+
+    // Stop promptly: batches not yet sent come out as ABORTED, batches in flight as OUTCOME_UNKNOWN,
+    // and each message still reports every record (outputs and the log) before the node goes.
+    node.on("close", (closed: () => void) => {
+      abort.abort();
+      Promise.allSettled([...jobs]).then(() => {
+        node.status({});
+        closed();
+      });
+    });
+  }
+
+  RED.nodes.registerType("zoho-crm-write", ZohoCrmWrite as unknown as (this: Node, def: NodeDef) => void);
+};
+
+/** msg.payload as a list of records, remembering whether it was a single record. */
+function payloadRecords(payload: unknown, operation: WriteOperation): { records: unknown[]; single: boolean } {
+  if (Array.isArray(payload)) {
+    if (payload.length === 0) throw invalidInput("msg.payload is an empty array: nothing to write");
+    return { records: payload, single: false };
+  }
+  if (isRecordObject(payload)) return { records: [payload], single: true };
+  if (operation === "delete" && (typeof payload === "string" || typeof payload === "number" || typeof payload === "bigint")) {
+    return { records: [payload], single: true };
+  }
+  const got = payload === null ? "null" : payload === undefined ? "nothing" : typeof payload === "object" ? "an object that is not a record" : `a ${typeof payload}`;
+  throw invalidInput(
+    operation === "delete"
+      ? `msg.payload must be a record id, a record with an id, or an array of them; got ${got}`
+      : `msg.payload must be a record object or an array of records; got ${got}`,
+  );
+}
+
+/** After close: what became of the message's records, for the log (nothing vanishes silently). */
+function stoppedError(results: WriteResult[]): ZohoError {
+  const count = (code: string) => results.filter((r) => r.code === code).length;
+  const written = results.filter((r) => r.ok).length;
+  return new ZohoError({
+    code: "ABORTED",
+    message: `stopped (flow stopped or redeployed) while writing ${results.length} records: ${written} written, ${count("ABORTED")} not sent, ${count("OUTCOME_UNKNOWN")} with unknown outcome (check those in Zoho), ${results.length - written - count("ABORTED") - count("OUTCOME_UNKNOWN")} rejected`,
+    advice: "",
+  });
+}
+
+/** One entry of an output's payload: the input record and Zoho's answer for it. */
+function resultForOutput(r: WriteResult): Record<string, unknown> {
+  const out: Record<string, unknown> = { record: r.input, index: r.index };
+  if (r.id !== undefined) out.id = r.id;
+  if (r.action !== undefined) out.action = r.action;
+  if (r.duplicateField !== undefined) out.duplicateField = r.duplicateField;
+  out.code = r.code;
+  out.message = r.message;
+  if (r.details !== undefined) out.details = r.details;
+  if (!r.ok && r.advice) out.advice = r.advice;
+  if (r.status !== undefined) out.httpStatus = r.status;
+  return out;
+}

@@ -1,0 +1,810 @@
+/**
+ * Reading records: list (Get Records), search, COQL and get-one. The paged reads are async
+ * iterators over Zoho's pages (octokit style): `for await (const page of listPages(client, {...}))`.
+ *
+ * Paging rules (zoho-crm-api.md §4–6):
+ * - list: `page` 1..10 with per_page 200 (2,000 records), then `page_token` from page 10's
+ *   `info.next_page_token` (never both), until `more_records` is false; at most 100,000 records.
+ * - search: `page` only, at most 2,000 records; past that the read stops and reports the cap.
+ * - COQL: LIMIT/OFFSET, at most 2,000 rows per call and 100,000 in total.
+ * - 204 (and 304 for If-Modified-Since) means no records.
+ *
+ * Speed without waste: every call costs the user an API credit, so a page is requested only once we
+ * know it exists: from the previous page's `more_records`, from `maxRecords`, or from
+ * `GET /{module}/actions/count` asked alongside page 1. Pages 1..10 known to exist are requested
+ * concurrently (the client's limiter caps calls in flight) and come out in order; the page_token
+ * chain is sequential by nature and starts as soon as page 10 answers. At most a few pages are
+ * fetched ahead of the consumer, so a slow consumer holds memory for a bounded number of pages.
+ */
+import type { QueryValue, ZohoClient, ZohoResponse } from "./client";
+import { ZohoError, invalidInput } from "./errors";
+import { abortError } from "./concurrency";
+import { listFields, listableFieldNames } from "./metadata";
+
+export type ZohoRecord = Record<string, unknown> & { id: string };
+
+/** Zoho's `info` object of a page (list: page, per_page, tokens…; search: page, per_page; COQL: count only). */
+export interface PageInfo {
+  more_records: boolean;
+  count?: number;
+  [key: string]: unknown;
+}
+
+export type CapReason = "search_limit" | "list_limit" | "coql_limit";
+
+/** A limit Zoho imposes on how far a read can go; reported on the last page instead of failing. */
+export interface ReadCap {
+  reason: CapReason;
+  limit: number;
+  message: string;
+}
+
+export interface RecordsPage {
+  records: ZohoRecord[];
+  /** 1-based number of this page within the read. */
+  page: number;
+  info: PageInfo;
+  /** Set on the last page when Zoho had more records than it lets a read reach. */
+  capped?: ReadCap;
+  /** Zoho's record count at the start of the read, when it was asked for (list and search). */
+  totalCount?: number;
+}
+
+export const MAX_PER_PAGE = 200;
+/** Records reachable with the `page` parameter. */
+export const PAGE_NUMBER_REACH = 2000;
+export const LIST_REACH = 100_000;
+export const SEARCH_REACH = 2000;
+export const MAX_FIELDS_PER_CALL = 50;
+export const COQL_MAX_LIMIT = 2000;
+export const COQL_REACH = 100_000;
+/** First COQL call of an unbounded query: LIMIT ≤ 200 costs 1 credit, up to 2,000 costs 3. */
+export const COQL_FIRST_LIMIT = 200;
+
+const CAP_MESSAGES: Record<CapReason, string> = {
+  search_limit: "Zoho's search returns at most 2,000 records; narrow the criteria or use COQL to read the rest",
+  list_limit: "Zoho lists at most 100,000 records per read; narrow it with a custom view or modified-since, or use COQL",
+  coql_limit: "COQL reaches at most 100,000 rows per query; add criteria (e.g. on id) to read the rest",
+};
+
+export interface PagingOptions {
+  /** Stop after this many records (0 or undefined = all). No call is made for records not needed. */
+  maxRecords?: number;
+  /** Records per call, 1..200 (default 200). */
+  perPage?: number;
+  signal?: AbortSignal;
+}
+
+export interface ListOptions extends PagingOptions {
+  module: string;
+  /** Field API names; empty = every field the user can read (metadata call, then ≤ 50 fields per call). */
+  fields?: string[];
+  sortBy?: string;
+  sortOrder?: string;
+  cvid?: string;
+  /** Only records modified since then (If-Modified-Since): ISO 8601 string, Date or epoch milliseconds. */
+  modifiedSince?: string | Date | number;
+}
+
+export interface SearchOptions extends PagingOptions {
+  module: string;
+  /** Criteria string (values are escaped where needed) or conditions to combine with "and". */
+  criteria?: string | CriteriaInput;
+  email?: string;
+  phone?: string;
+  word?: string;
+  /** Field API names; empty = Zoho's default (all fields). */
+  fields?: string[];
+}
+
+export interface CoqlOptions {
+  query: string;
+  maxRecords?: number;
+  signal?: AbortSignal;
+}
+
+export interface GetOptions {
+  signal?: AbortSignal;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input checks and helpers
+// ---------------------------------------------------------------------------------------------
+
+const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+const FIELD_NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$.]{0,99}$/;
+const RECORD_ID = /^[0-9]{1,25}$/;
+
+function assertModule(module: unknown): string {
+  if (typeof module !== "string" || !module.trim()) {
+    throw new ZohoError({ code: "INVALID_INPUT", message: "no module given", advice: "Set the module's API name (e.g. Leads)" });
+  }
+  const name = module.trim();
+  if (!MODULE_NAME.test(name)) {
+    throw new ZohoError({ code: "INVALID_MODULE", message: `"${shorten(name)}" is not a module API name` });
+  }
+  return name;
+}
+
+function shorten(s: string, max = 60): string {
+  return s.length > max ? s.slice(0, max) + "…" : s;
+}
+
+/** Field API names from "a, b,c" or an array; duplicates dropped. */
+export function parseFieldList(value: unknown): string[] {
+  if (value === undefined || value === null || value === "") return [];
+  const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : null;
+  if (!items) throw invalidInput("fields must be a comma-separated string or an array of field API names");
+  const out = new Set<string>();
+  for (const item of items) {
+    if (typeof item !== "string") throw invalidInput("fields must be field API names (strings)");
+    const name = item.trim();
+    if (!name) continue;
+    if (!FIELD_NAME.test(name)) throw invalidInput(`"${shorten(name)}" is not a field API name`);
+    out.add(name);
+  }
+  return [...out];
+}
+
+/** A record id as a string. Numbers are accepted only while exact (ids have 18-19 digits: keep them strings). */
+export function recordIdOf(value: unknown): string {
+  if (typeof value === "number") {
+    if (Number.isSafeInteger(value) && value > 0) return String(value);
+    throw invalidInput("record ids must be strings: a JavaScript number cannot hold an 18-19 digit Zoho id exactly");
+  }
+  const id = typeof value === "string" ? value.trim() : "";
+  if (!id) throw invalidInput("no record id given");
+  if (!RECORD_ID.test(id)) throw invalidInput(`"${shorten(id)}" is not a Zoho record id (digits only)`);
+  return id;
+}
+
+/** 0 = no limit. Accepts numbers and numeric strings. */
+export function parseMaxRecords(value: unknown): number {
+  if (value === undefined || value === null || value === "") return 0;
+  const n = typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : NaN;
+  if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n)) throw invalidInput("maxRecords must be a whole number of 0 or more (0 = all)");
+  return n;
+}
+
+function perPageOf(value: unknown): number {
+  if (value === undefined || value === null) return MAX_PER_PAGE;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_PAGE) throw invalidInput("perPage must be a whole number from 1 to 200");
+  return n;
+}
+
+/** If-Modified-Since value in Zoho's format (yyyy-MM-ddTHH:mm:ss±HH:mm). */
+export function formatModifiedSince(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/.test(value.trim())) return value.trim();
+  const date = value instanceof Date ? value : typeof value === "number" ? new Date(value) : typeof value === "string" ? new Date(value.trim()) : undefined;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw invalidInput("modifiedSince must be an ISO 8601 date-time (e.g. 2024-05-10T14:10:47+05:30), a Date or epoch milliseconds");
+  }
+  return date.toISOString().slice(0, 19) + "+00:00";
+}
+
+const SORT_BY: Record<string, string> = { id: "id", created_time: "Created_Time", modified_time: "Modified_Time" };
+
+function sortByOf(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const key = String(value).trim().toLowerCase();
+  if (!SORT_BY[key]) throw invalidInput("sortBy must be id, Created_Time or Modified_Time (Zoho sorts lists by these only)");
+  return SORT_BY[key];
+}
+
+function sortOrderOf(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  const v = String(value).trim().toLowerCase();
+  if (v !== "asc" && v !== "desc") throw invalidInput("sortOrder must be asc or desc");
+  return v;
+}
+
+/** Split a field list into groups of at most 50 (Zoho's limit per call), each with `id` so pages can be merged. */
+export function fieldChunks(fields: string[]): string[][] {
+  if (fields.length <= MAX_FIELDS_PER_CALL) return [fields];
+  const others = fields.filter((f) => f !== "id");
+  const size = MAX_FIELDS_PER_CALL - 1;
+  const chunks: string[][] = [];
+  for (let i = 0; i < others.length; i += size) chunks.push([...others.slice(i, i + size), "id"]);
+  return chunks;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Criteria and COQL literals
+// ---------------------------------------------------------------------------------------------
+
+/** Operators whose value is a comma-separated list. */
+const LIST_OPERATORS = new Set(["in", "not_in", "between", "not_between"]);
+const ESCAPABLE = new Set(["\\", "(", ")", ","]);
+
+/** Escape one search-criteria value: `\`, `(`, `)` and `,` get a backslash (zoho-crm-api.md §5). */
+export function escapeCriteriaValue(value: unknown): string {
+  const s = value === undefined || value === null ? "" : value instanceof Date ? value.toISOString() : String(value);
+  return s.replace(/[\\(),]/g, (c) => "\\" + c);
+}
+
+/** One condition, e.g. criterion("Last_Name", "equals", "Burns,B") → "(Last_Name:equals:Burns\,B)". Arrays are for in/between. */
+export function criterion(field: string, operator: string, value: unknown): string {
+  if (!FIELD_NAME.test(field)) throw invalidInput(`"${shorten(String(field))}" is not a field API name`);
+  if (!/^[a-z_]+$/i.test(operator)) throw invalidInput(`"${shorten(String(operator))}" is not a search operator`);
+  const text = Array.isArray(value) ? value.map(escapeCriteriaValue).join(",") : escapeCriteriaValue(value);
+  return `(${field}:${operator}:${text})`;
+}
+
+export type CriteriaCondition = [string, string, unknown] | { field: string; operator?: string; op?: string; value: unknown };
+/** `{Field: value}` (equals; an array value means "in") or a list of conditions, all combined with "and". */
+export type CriteriaInput = Record<string, unknown> | CriteriaCondition[];
+
+/** Build a criteria string from conditions, nesting them in pairs: (((A)and(B))and(C)). */
+export function buildCriteria(input: string | CriteriaInput, join: "and" | "or" = "and"): string {
+  if (typeof input === "string") return escapeCriteria(input);
+  const parts: string[] = [];
+  if (Array.isArray(input)) {
+    for (const c of input) {
+      if (Array.isArray(c) && c.length === 3) parts.push(criterion(String(c[0]), String(c[1]), c[2]));
+      else if (c && typeof c === "object" && !Array.isArray(c) && typeof c.field === "string") {
+        parts.push(criterion(c.field, String(c.operator ?? c.op ?? "equals"), c.value));
+      } else throw invalidInput("each criteria condition must be [field, operator, value] or {field, operator, value}");
+    }
+  } else if (input && typeof input === "object") {
+    for (const key of Object.keys(input)) {
+      const value = input[key];
+      parts.push(criterion(key, Array.isArray(value) ? "in" : "equals", value));
+    }
+  } else throw invalidInput("criteria must be a string, an object or an array of conditions");
+  if (parts.length === 0) throw invalidInput("no criteria given");
+  return parts.reduce((acc, p) => `(${acc}${join}${p})`);
+}
+
+/**
+ * Escape the values inside a criteria string written by hand, e.g.
+ * `(Company:equals:Smith (UK), Ltd)` → `(Company:equals:Smith \(UK\)\, Ltd)`. Values already escaped
+ * stay as they are, so applying it twice changes nothing; commas of in/between lists are kept.
+ * A string that does not parse is returned unchanged (Zoho then explains what is wrong).
+ */
+export function escapeCriteria(criteria: string): string {
+  const s = criteria.trim();
+  if (!s || s.length > 10_000) return s;
+  try {
+    return new CriteriaEscaper(s).run() ?? s;
+  } catch (err) {
+    if (err === BUDGET_EXCEEDED) return s;
+    throw err;
+  }
+}
+
+const BUDGET_EXCEEDED = Symbol("budget");
+type Continue = (pos: number, out: string) => string | null;
+
+/** Backtracking reader of ((field:op:value)and(...)): a value ends at the `)` that lets the rest parse. */
+class CriteriaEscaper {
+  private steps = 0;
+  constructor(private readonly s: string) {}
+
+  run(): string | null {
+    const start = this.ws(0);
+    if (this.s[start] !== "(") {
+      const m = CONDITION_HEAD.exec(this.s.slice(start));
+      if (!m) return null;
+      const valueStart = start + m[0].length;
+      return this.s.slice(0, valueStart) + escapeRawValue(this.s.slice(valueStart), m[2]);
+    }
+    return this.list(0, "", (pos, out) => (this.ws(pos) === this.s.length ? out + this.s.slice(pos) : null));
+  }
+
+  private tick(): void {
+    if (++this.steps > 20_000) throw BUDGET_EXCEEDED;
+  }
+
+  private ws(pos: number): number {
+    while (pos < this.s.length && /\s/.test(this.s[pos])) pos++;
+    return pos;
+  }
+
+  private list(pos: number, out: string, k: Continue): string | null {
+    return this.term(pos, out, (after, out2) => {
+      const q = this.ws(after);
+      const word = /^(and|or)/i.exec(this.s.slice(q, q + 3));
+      if (word) {
+        const end = q + word[0].length;
+        const more = this.list(end, out2 + this.s.slice(after, end), k);
+        if (more !== null) return more;
+      }
+      return k(after, out2);
+    });
+  }
+
+  private term(pos: number, out: string, k: Continue): string | null {
+    this.tick();
+    const open = this.ws(pos);
+    if (this.s[open] !== "(") return null;
+    const inner = this.ws(open + 1);
+    const prefix = out + this.s.slice(pos, inner);
+    if (this.s[inner] === "(") {
+      const nested = this.list(inner, prefix, (after, out2) => {
+        const close = this.ws(after);
+        return this.s[close] === ")" ? k(close + 1, out2 + this.s.slice(after, close + 1)) : null;
+      });
+      if (nested !== null) return nested;
+    }
+    return this.condition(inner, prefix, k);
+  }
+
+  private condition(pos: number, out: string, k: Continue): string | null {
+    const m = CONDITION_HEAD.exec(this.s.slice(pos));
+    if (!m) return null;
+    const valueStart = pos + m[0].length;
+    const head = out + this.s.slice(pos, valueStart);
+    // Shortest value first, but values with balanced parentheses ("Smith (UK)") before the others,
+    // and a `)` that is already escaped only as a last resort (a value ending in a lone backslash).
+    const balanced: number[] = [];
+    const others: number[] = [];
+    const escaped: number[] = [];
+    for (let close = this.s.indexOf(")", valueStart); close >= 0; close = this.s.indexOf(")", close + 1)) {
+      const value = this.s.slice(valueStart, close);
+      if (/(^|[^\\])(\\\\)*\\$/.test(value)) escaped.push(close);
+      else (hasBalancedParens(value) ? balanced : others).push(close);
+    }
+    for (const close of [...balanced, ...others, ...escaped]) {
+      this.tick();
+      const result = k(close + 1, head + escapeRawValue(this.s.slice(valueStart, close), m[2]) + ")");
+      if (result !== null) return result;
+    }
+    return null;
+  }
+}
+
+function hasBalancedParens(value: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (ch === "\\" && ESCAPABLE.has(value[i + 1] ?? "")) i++;
+    else if (ch === "(") depth++;
+    else if (ch === ")" && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
+const CONDITION_HEAD = /^([^:()\s][^:()]*?)\s*:\s*([A-Za-z_]+)\s*:/;
+
+function escapeRawValue(value: string, operator: string): string {
+  const keepCommas = LIST_OPERATORS.has(operator.toLowerCase());
+  let out = "";
+  for (let i = 0; i < value.length; i++) {
+    const ch = value[i];
+    if (ch === "\\") {
+      const next = value[i + 1];
+      if (next !== undefined && ESCAPABLE.has(next)) {
+        out += ch + next; // already escaped
+        i++;
+      } else out += "\\\\";
+    } else if (ch === "(" || ch === ")" || (ch === "," && !keepCommas)) out += "\\" + ch;
+    else out += ch;
+  }
+  return out;
+}
+
+/** A COQL string literal: single quotes, embedded `'` doubled (zoho-crm-api.md §6). */
+export function quoteCoqlString(value: unknown): string {
+  const s = value === undefined || value === null ? "" : value instanceof Date ? value.toISOString() : String(value);
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paged reads: list and search
+// ---------------------------------------------------------------------------------------------
+
+interface Fetched {
+  records: ZohoRecord[];
+  info: PageInfo;
+  more: boolean;
+  /** next_page_token per field chunk. */
+  tokens: Array<string | undefined>;
+}
+
+interface PagedSpec {
+  client: ZohoClient;
+  path: string;
+  query: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  /** One entry per call needed for a page; undefined = no `fields` parameter. */
+  chunks: Array<string[] | undefined>;
+  heavy: boolean;
+  /** Continue with page_token past the page-number reach (list) or stop with a cap (search). */
+  tokens: boolean;
+  reach: number;
+  capReason: CapReason;
+  /** Query for GET /{module}/actions/count; undefined when the count cannot match this read. */
+  countQuery?: Record<string, QueryValue>;
+  countPath: string;
+  perPage: number;
+  maxRecords: number;
+  signal?: AbortSignal;
+  passStatuses?: number[];
+}
+
+/** List records of a module (Get Records), page by page. */
+export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGenerator<RecordsPage, void, undefined> {
+  const module = assertModule(opts.module);
+  const maxRecords = parseMaxRecords(opts.maxRecords);
+  const perPage = perPageOf(opts.perPage);
+  const sortBy = sortByOf(opts.sortBy);
+  const sortOrder = sortOrderOf(opts.sortOrder);
+  const cvid = opts.cvid === undefined || opts.cvid === null ? "" : String(opts.cvid).trim();
+  if (cvid && !RECORD_ID.test(cvid)) throw invalidInput("cvid must be the numeric id of a custom view");
+  if (cvid && sortBy) throw invalidInput("Zoho cannot combine a custom view (cvid) with sortBy; the view's own sort applies");
+  const modifiedSince = formatModifiedSince(opts.modifiedSince);
+  if (opts.signal?.aborted) throw abortError();
+
+  let fields = opts.fields ?? [];
+  if (fields.length === 0) {
+    fields = listableFieldNames(await listFields(client, module, { signal: opts.signal }));
+    if (fields.length === 0) fields = ["id"];
+  }
+  const query: Record<string, QueryValue> = { cvid: cvid || undefined, sort_by: sortBy, sort_order: sortOrder };
+  yield* pagedRead({
+    client,
+    path: `/${module}`,
+    query,
+    headers: modifiedSince ? { "If-Modified-Since": modifiedSince } : undefined,
+    chunks: fieldChunks(fields),
+    heavy: !!(cvid || sortBy),
+    tokens: true,
+    reach: LIST_REACH,
+    capReason: "list_limit",
+    // The count endpoint knows nothing of If-Modified-Since, so it cannot size such a read.
+    countQuery: modifiedSince ? undefined : { cvid: cvid || undefined },
+    countPath: `/${module}/actions/count`,
+    perPage,
+    maxRecords,
+    signal: opts.signal,
+    passStatuses: modifiedSince ? [304] : undefined,
+  });
+}
+
+/** Search records by criteria, email, phone or word (in Zoho's precedence); stops at Zoho's 2,000-record cap. */
+export async function* searchPages(client: ZohoClient, opts: SearchOptions): AsyncGenerator<RecordsPage, void, undefined> {
+  const module = assertModule(opts.module);
+  const maxRecords = parseMaxRecords(opts.maxRecords);
+  const perPage = perPageOf(opts.perPage);
+  const by = searchParam(opts);
+  if (opts.signal?.aborted) throw abortError();
+  const fields = opts.fields ?? [];
+  yield* pagedRead({
+    client,
+    path: `/${module}/search`,
+    query: by,
+    chunks: fields.length ? fieldChunks(fields) : [undefined],
+    heavy: true,
+    tokens: false,
+    reach: SEARCH_REACH,
+    capReason: "search_limit",
+    countQuery: by,
+    countPath: `/${module}/actions/count`,
+    perPage,
+    maxRecords,
+    signal: opts.signal,
+  });
+}
+
+function searchParam(opts: SearchOptions): Record<string, QueryValue> {
+  const given = (v: unknown) => v !== undefined && v !== null && !(typeof v === "string" && !v.trim());
+  if (given(opts.criteria)) {
+    const criteria = buildCriteria(opts.criteria as string | CriteriaInput);
+    if (!criteria) throw invalidInput("no search criteria given");
+    return { criteria };
+  }
+  for (const key of ["email", "phone", "word"] as const) {
+    const v = opts[key];
+    if (given(v)) {
+      if (typeof v !== "string" && typeof v !== "number") throw invalidInput(`search ${key} must be a string`);
+      return { [key]: String(v).trim() };
+    }
+  }
+  throw invalidInput("search needs criteria, email, phone or word");
+}
+
+/** Smallest divisor of `perPage` that is ≥ `needed`: a page of that size lines up with the pages before it. */
+function pageSizeFor(needed: number, perPage: number): number {
+  for (let q = needed; q < perPage; q++) if (perPage % q === 0) return q;
+  return perPage;
+}
+
+interface Slot {
+  promise: Promise<Fetched>;
+  result?: Fetched;
+  failed?: boolean;
+}
+
+/**
+ * The paging engine for list and search. A "slot" is one page of the read (one call per field
+ * chunk). Slots are started when known to exist and within `window` slots of the consumer.
+ */
+async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, void, undefined> {
+  const { client, perPage } = spec;
+  const maxRecords = spec.maxRecords > 0 ? spec.maxRecords : Infinity;
+  const pageSlots = Math.floor(PAGE_NUMBER_REACH / perPage);
+  const reachSlots = spec.tokens ? Math.floor(spec.reach / perPage) : pageSlots;
+  const neededSlots = Math.ceil(maxRecords / perPage); // Infinity when unbounded
+  const lastAllowed = Math.min(reachSlots, neededSlots);
+  const window = Math.max(2, client.concurrency);
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  spec.signal?.addEventListener("abort", onAbort, { once: true });
+  const signal = controller.signal;
+
+  const slots: Slot[] = [];
+  let consumed = 0;
+  let final: number | undefined; // the last slot of this read, once known
+  let cap: { slot: number; info: ReadCap } | undefined;
+  let knownSlots: number | undefined;
+  let totalCount: number | undefined;
+
+  const request = (k: number, chunk: number, fields: string[] | undefined) => {
+    const query: Record<string, QueryValue> = { ...spec.query, fields: fields?.join(",") };
+    if (k <= pageSlots) {
+      const isLastNeeded = k === neededSlots;
+      const remaining = maxRecords - (k - 1) * perPage;
+      const size = isLastNeeded ? (k === 1 ? remaining : pageSizeFor(remaining, perPage)) : perPage;
+      query.page = ((k - 1) * perPage) / size + 1;
+      query.per_page = size;
+    } else {
+      query.page_token = slots[k - 1].result!.tokens[chunk];
+      query.per_page = perPage;
+    }
+    return client.request<{ data?: unknown; info?: Record<string, unknown> }>({
+      method: "GET",
+      path: spec.path,
+      query,
+      headers: spec.headers,
+      signal,
+      heavy: spec.heavy,
+      passStatuses: spec.passStatuses,
+    });
+  };
+
+  const settle = (k: number, fetched: Fetched) => {
+    slots[k].result = fetched;
+    if (!fetched.more || fetched.records.length === 0) {
+      final = Math.min(final ?? k, k);
+    } else if (k >= lastAllowed) {
+      final = Math.min(final ?? k, k);
+      if (k >= reachSlots && neededSlots > k) cap = { slot: k, info: capOf(spec.capReason, spec.reach) };
+    } else if (k >= pageSlots && spec.tokens && fetched.tokens.some((t) => !t)) {
+      final = Math.min(final ?? k, k); // Zoho said "more" but gave no token to continue with
+    }
+    pump();
+    return fetched;
+  };
+
+  const start = (k: number) => {
+    const promise = Promise.all(spec.chunks.map((fields, c) => request(k, c, fields))).then((responses) => settle(k, mergeChunks(responses)));
+    const slot: Slot = { promise };
+    promise.catch(() => {
+      slot.failed = true; // reported when the consumer reaches this slot
+    });
+    slots[k] = slot;
+  };
+
+  const exists = (k: number): boolean => {
+    if (k === 1) return true;
+    const prev = slots[k - 1];
+    if (prev?.result?.more) return true;
+    return k <= pageSlots && knownSlots !== undefined && k <= knownSlots;
+  };
+
+  function pump(): void {
+    if (signal.aborted) return;
+    const limit = Math.min(consumed + window, lastAllowed, final ?? Infinity);
+    for (let k = consumed + 1; k <= limit; k++) {
+      if (slots[k]) {
+        if (slots[k].failed) return;
+        continue;
+      }
+      if (!exists(k)) return;
+      if (k > pageSlots && !slots[k - 1]?.result) return; // a page_token comes from the page before
+      start(k);
+    }
+  }
+
+  try {
+    if (signal.aborted) throw abortError();
+    pump(); // page 1 first: it queues ahead of the count call
+    if (spec.countQuery && neededSlots > 1 && pageSlots > 1 && client.concurrency > 1) {
+      client
+        .request<{ count?: unknown }>({ method: "GET", path: spec.countPath, query: spec.countQuery, signal, heavy: spec.heavy })
+        .then((res) => {
+          const n = Number(res.data?.count);
+          if (res.status === 200 && Number.isInteger(n) && n >= 0) {
+            totalCount = n;
+            knownSlots = Math.ceil(n / perPage);
+            pump();
+          }
+        })
+        .catch(() => undefined); // without a count the read simply goes page by page
+    }
+    let delivered = 0;
+    for (let k = 1; final === undefined || k <= final; k++) {
+      const slot = slots[k];
+      if (!slot) break; // defensive: nothing known to exist past here
+      const fetched = await slot.promise;
+      consumed = k;
+      pump();
+      const records = delivered + fetched.records.length > maxRecords ? fetched.records.slice(0, maxRecords - delivered) : fetched.records;
+      delivered += records.length;
+      if (records.length > 0) {
+        const page: RecordsPage = { records, page: k, info: fetched.info };
+        if (cap && cap.slot === k) page.capped = cap.info;
+        if (totalCount !== undefined) page.totalCount = totalCount;
+        yield page;
+      }
+      if (delivered >= maxRecords) break;
+    }
+  } finally {
+    spec.signal?.removeEventListener("abort", onAbort);
+    controller.abort(); // nothing of this read keeps running
+  }
+}
+
+function capOf(reason: CapReason, limit: number): ReadCap {
+  return { reason, limit, message: CAP_MESSAGES[reason] };
+}
+
+function recordsOf(res: ZohoResponse<{ data?: unknown; info?: Record<string, unknown> }>): { records: ZohoRecord[]; info: PageInfo } {
+  if (res.status === 204 || res.status === 304 || !res.data || typeof res.data !== "object") {
+    return { records: [], info: { more_records: false, count: 0 } };
+  }
+  const data = Array.isArray(res.data.data) ? (res.data.data as ZohoRecord[]) : [];
+  const raw = res.data.info && typeof res.data.info === "object" ? res.data.info : {};
+  return { records: data, info: { ...raw, more_records: raw.more_records === true, count: typeof raw.count === "number" ? raw.count : data.length } };
+}
+
+/** One page read in several field chunks: chunk 0 gives the order, the others add their fields by id. */
+function mergeChunks(responses: Array<ZohoResponse<{ data?: unknown; info?: Record<string, unknown> }>>): Fetched {
+  const parts = responses.map(recordsOf);
+  const first = parts[0];
+  const tokens = parts.map((p) => (typeof p.info.next_page_token === "string" && p.info.next_page_token ? p.info.next_page_token : undefined));
+  if (parts.length > 1 && first.records.length > 0) {
+    const byId = new Map<string, ZohoRecord>();
+    for (const r of first.records) byId.set(String(r.id), r);
+    for (const part of parts.slice(1)) {
+      for (const r of part.records) {
+        const target = byId.get(String(r.id));
+        if (!target) continue; // changed between the calls; keep the first chunk's record set
+        for (const key of Object.keys(r)) {
+          if (key !== "__proto__") target[key] = r[key];
+        }
+      }
+    }
+  }
+  return { records: first.records, info: first.info, more: first.info.more_records, tokens };
+}
+
+// ---------------------------------------------------------------------------------------------
+// COQL
+// ---------------------------------------------------------------------------------------------
+
+export interface CoqlLimits {
+  /** The query without its trailing LIMIT/OFFSET clause (and trailing semicolon). */
+  base: string;
+  limit?: number;
+  offset: number;
+}
+
+/** Split a select_query into its body and its own LIMIT/OFFSET (`limit n`, `limit n offset m`, `limit m, n`, `offset m limit n`). */
+export function parseCoqlLimits(query: string): CoqlLimits {
+  let q = query.trim();
+  while (q.endsWith(";")) q = q.slice(0, -1).trimEnd();
+  const forms: Array<[RegExp, (m: RegExpExecArray) => { limit?: number; offset: number }]> = [
+    [/\s+limit\s+(\d+)\s*,\s*(\d+)$/i, (m) => ({ offset: Number(m[1]), limit: Number(m[2]) })],
+    [/\s+limit\s+(\d+)\s+offset\s+(\d+)$/i, (m) => ({ limit: Number(m[1]), offset: Number(m[2]) })],
+    [/\s+offset\s+(\d+)\s+limit\s+(\d+)$/i, (m) => ({ offset: Number(m[1]), limit: Number(m[2]) })],
+    [/\s+limit\s+(\d+)$/i, (m) => ({ limit: Number(m[1]), offset: 0 })],
+    [/\s+offset\s+(\d+)$/i, (m) => ({ offset: Number(m[1]) })],
+  ];
+  for (const [re, read] of forms) {
+    const m = re.exec(q);
+    if (m) return { base: q.slice(0, m.index), ...read(m) };
+  }
+  return { base: q, offset: 0 };
+}
+
+/**
+ * Run a COQL select_query, paging with LIMIT/OFFSET. The query's own LIMIT and OFFSET are
+ * honoured; without a LIMIT every row is read (up to Zoho's 100,000).
+ */
+export async function* coqlPages(client: ZohoClient, opts: CoqlOptions): AsyncGenerator<RecordsPage, void, undefined> {
+  if (typeof opts.query !== "string" || !opts.query.trim()) throw invalidInput("no COQL query given");
+  if (opts.query.length > 100_000) throw invalidInput("the COQL query is too long");
+  if (!/^\s*select\s/i.test(opts.query)) {
+    throw new ZohoError({ code: "INVALID_INPUT", message: "a COQL query starts with select", advice: "e.g. select Last_Name, Email from Leads where Email is not null" });
+  }
+  const parsed = parseCoqlLimits(opts.query);
+  const maxRecords = parseMaxRecords(opts.maxRecords);
+  const wanted = Math.min(parsed.limit ?? Infinity, maxRecords || Infinity);
+  if (parsed.offset >= COQL_REACH) throw invalidInput(`COQL reaches at most ${COQL_REACH} rows; OFFSET ${parsed.offset} is beyond that`);
+  if (opts.signal?.aborted) throw abortError();
+  if (wanted <= 0) return;
+  const unbounded = wanted === Infinity;
+
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
+
+  const call = (offset: number, limit: number) => {
+    const promise = client
+      .request<{ data?: unknown; info?: Record<string, unknown> }>({
+        method: "POST",
+        path: "/coql",
+        body: { select_query: `${parsed.base} LIMIT ${limit} OFFSET ${offset}` },
+        signal: controller.signal,
+        idempotent: true,
+        heavy: true,
+      })
+      .then(recordsOf);
+    promise.catch(() => undefined); // surfaced when awaited
+    return { offset, limit, promise };
+  };
+  const limitFor = (offset: number, delivered: number, first: boolean) =>
+    Math.min(COQL_MAX_LIMIT, wanted - delivered, COQL_REACH - offset, first && unbounded ? COQL_FIRST_LIMIT : Infinity);
+
+  try {
+    let delivered = 0;
+    let page = 0;
+    let next = call(parsed.offset, limitFor(parsed.offset, 0, true));
+    for (;;) {
+      const current = next;
+      const { records: rows, info } = await current.promise;
+      const records = rows.length > wanted - delivered ? rows.slice(0, wanted - delivered) : rows;
+      delivered += records.length;
+      const nextOffset = current.offset + rows.length;
+      let more = info.more_records && rows.length > 0 && delivered < wanted;
+      let capped: ReadCap | undefined;
+      if (more && nextOffset >= COQL_REACH) {
+        more = false;
+        capped = capOf("coql_limit", COQL_REACH);
+      }
+      if (more) next = call(nextOffset, limitFor(nextOffset, delivered, false)); // ask for the next rows before handing these out
+      if (records.length > 0) {
+        const out: RecordsPage = { records, page: ++page, info };
+        if (capped) out.capped = capped;
+        yield out;
+      }
+      if (!more) break;
+    }
+  } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
+    controller.abort();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// One record
+// ---------------------------------------------------------------------------------------------
+
+/** One record by id (all fields when `fields` is empty), or undefined when Zoho answers 204. */
+export async function getRecord(
+  client: ZohoClient,
+  module: string,
+  id: unknown,
+  fields?: string[],
+  opts: GetOptions = {},
+): Promise<ZohoRecord | undefined> {
+  const name = assertModule(module);
+  const recordId = recordIdOf(id);
+  const chunks: Array<string[] | undefined> = fields && fields.length ? fieldChunks(fields) : [undefined];
+  const responses = await Promise.all(
+    chunks.map((chunk) =>
+      client.request<{ data?: unknown; info?: Record<string, unknown> }>({
+        method: "GET",
+        path: `/${name}/${recordId}`,
+        query: { fields: chunk?.join(",") },
+        signal: opts.signal,
+      }),
+    ),
+  );
+  const merged = mergeChunks(responses);
+  return merged.records[0];
+}

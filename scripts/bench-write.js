@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// Write benchmark against the simulator at a fixed latency: N records created, then upserted.
+// Prints calls made vs the minimum ceil(N/100), and wall time vs the ideal at the configured
+// concurrency (ceil(calls / concurrency) round trips). Bounded: stops itself after a time limit.
+//
+//   node scripts/bench-write.js [--records 5000] [--latency 200] [--concurrency 5] [--markdown]
+// (the same settings as env: BENCH_RECORDS, BENCH_LATENCY_MS, BENCH_CONCURRENCY)
+"use strict";
+const path = require("path");
+const dist = path.join(__dirname, "..", "dist");
+const { ZohoSimulator } = require(path.join(dist, "simulator"));
+const { ZohoClient } = require(path.join(dist, "nodes", "zoho"));
+const { writeRecords, MAX_BATCH_SIZE } = require(path.join(dist, "nodes", "zoho", "writes"));
+
+function option(name, env, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  const raw = i >= 0 ? process.argv[i + 1] : process.env[env];
+  const n = Number(raw);
+  return raw !== undefined && Number.isFinite(n) && n > 0 ? Math.floor(n) : fallback;
+}
+
+const RECORDS = option("records", "BENCH_RECORDS", 5000);
+const LATENCY_MS = option("latency", "BENCH_LATENCY_MS", 200);
+const CONCURRENCY = option("concurrency", "BENCH_CONCURRENCY", 5);
+const MARKDOWN = process.argv.includes("--markdown");
+const TIME_LIMIT_MS = 120_000;
+
+const CLIENT_ID = "1000.BENCHCLIENT";
+const CLIENT_SECRET = "bench-secret";
+
+async function main() {
+  const guard = setTimeout(() => {
+    console.error(`bench-write: gave up after ${TIME_LIMIT_MS / 1000} s`);
+    process.exit(1);
+  }, TIME_LIMIT_MS);
+  guard.unref();
+
+  const sim = new ZohoSimulator({ latencyMs: LATENCY_MS, seedDemo: true });
+  await sim.start();
+  try {
+    sim.addClient(CLIENT_ID, CLIENT_SECRET);
+    const client = new ZohoClient({
+      accountsUrl: sim.url,
+      trustAnyApiDomain: true,
+      environment: "production",
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      refreshToken: sim.issueRefreshToken(CLIENT_ID),
+      concurrency: CONCURRENCY,
+    });
+    await client.tokens.getAccessToken(); // the token exchange is not part of the write figures
+    sim.clearRecords("Leads");
+
+    const records = Array.from({ length: RECORDS }, (_, i) => ({ Last_Name: `Bench ${i}`, Company: "Bench Inc", Email: `bench.${i}@example.com` }));
+    const rows = [];
+    for (const [operation, extra] of [
+      ["create", {}],
+      ["upsert", { duplicateCheckFields: ["Email"] }],
+    ]) {
+      const path = operation === "upsert" ? "/crm/v8/Leads/upsert" : "/crm/v8/Leads";
+      const before = sim.count({ method: "POST", path });
+      sim.maxInFlight = 0;
+      const input = operation === "upsert" ? records.map((r) => ({ ...r, Last_Name: `${r.Last_Name} (upserted)` })) : records;
+      const started = process.hrtime.bigint();
+      const results = await writeRecords(client, { operation, module: "Leads", records: input, ...extra });
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const calls = sim.count({ method: "POST", path }) - before;
+      const ok = results.filter((r) => r.ok).length;
+      const minCalls = Math.ceil(RECORDS / MAX_BATCH_SIZE);
+      const effective = Math.min(CONCURRENCY, 10); // bulk writes of >10 records count against Zoho's sub-concurrency of 10
+      const idealMs = Math.ceil(minCalls / effective) * LATENCY_MS;
+      rows.push({ operation, records: RECORDS, ok, calls, minCalls, maxInFlight: sim.maxInFlight, wallMs, idealMs });
+    }
+    const held = sim.records("Leads").length;
+    print(rows, held);
+  } finally {
+    await sim.stop();
+    clearTimeout(guard);
+  }
+}
+
+function print(rows, held) {
+  const head = `Zoho write benchmark: ${RECORDS} Leads, simulator latency ${LATENCY_MS} ms per call, connection concurrency ${CONCURRENCY}`;
+  const fmt = (ms) => `${(ms / 1000).toFixed(2)} s`;
+  if (MARKDOWN) {
+    console.log(`${head}\n`);
+    console.log("| operation | records written | calls | ceil(N/100) | max in flight | wall time | ideal | overhead |");
+    console.log("|---|---|---|---|---|---|---|---|");
+    for (const r of rows) {
+      console.log(`| ${r.operation} | ${r.ok} / ${r.records} | ${r.calls} | ${r.minCalls} | ${r.maxInFlight} | ${fmt(r.wallMs)} | ${fmt(r.idealMs)} | ${((r.wallMs / r.idealMs - 1) * 100).toFixed(0)} % |`);
+    }
+    console.log(`\nRecords held by the simulator afterwards: ${held} (each once).`);
+    return;
+  }
+  console.log(head);
+  for (const r of rows) {
+    console.log(
+      `  ${r.operation.padEnd(7)} ${r.ok}/${r.records} written, ${r.calls} calls (minimum ${r.minCalls}), ` +
+        `max ${r.maxInFlight} in flight, ${fmt(r.wallMs)} (ideal ${fmt(r.idealMs)}, +${((r.wallMs / r.idealMs - 1) * 100).toFixed(0)} %)`,
+    );
+  }
+  console.log(`  simulator holds ${held} Leads (each once)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
