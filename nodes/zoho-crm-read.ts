@@ -174,21 +174,27 @@ export = function register(RED: NodeAPI): void {
           if (pending) send(pending);
           pending = m;
         };
-        for await (const page of pages) {
-          cap = page.capped ?? cap;
-          if (output === "page") {
-            count += page.records.length;
-            // len > 1 tells a Join node to concatenate the pages into one array of records.
-            emit(page.records, page, Math.max(2, page.records.length));
-          } else {
-            for (const record of page.records) {
-              count++;
-              emit(record, page, 1);
+        try {
+          for await (const page of pages) {
+            cap = page.capped ?? cap;
+            if (output === "page") {
+              count += page.records.length;
+              // len > 1 tells a Join node to concatenate the pages into one array of records.
+              emit(page.records, page, Math.max(2, page.records.length));
+            } else {
+              for (const record of page.records) {
+                count++;
+                emit(record, page, 1);
+              }
             }
+            progress();
+            // Let Node-RED deliver this page's messages before the next page is turned into more.
+            await new Promise<void>((resolve) => setImmediate(resolve));
           }
-          progress();
-          // Let Node-RED deliver this page's messages before the next page is turned into more.
-          await new Promise<void>((resolve) => setImmediate(resolve));
+        } catch (err) {
+          // Records already read still go out (without parts.count: the sequence is incomplete).
+          if (pending && !closing) send(pending);
+          throw err;
         }
         if (pending) {
           const last: PartsMsg = pending;

@@ -267,7 +267,8 @@ describe("zoho-crm-read node", function () {
       const seen = await run();
       seen.caught.length.should.equal(1);
       seen.caught[0].error.code.should.equal("NO_PERMISSION");
-      seen.out.length.should.equal(1); // page 2 was held back to learn if it was the last; page 3 failed
+      seen.out.length.should.equal(2); // pages 1 and 2 (held back to learn if it was the last) go out; page 3 failed
+      should.not.exist(seen.out[1].parts.count);
     });
 
     const bad = [

@@ -631,6 +631,9 @@ async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, void, un
       if (!slot) break; // defensive: nothing known to exist past here
       const fetched = await slot.promise;
       consumed = k;
+      // Only `more` and the page tokens are needed from here on: let the records go with the consumer.
+      slot.result = { ...fetched, records: [] };
+      slot.promise = Promise.resolve(slot.result); // a settled promise would hold on to the records too
       pump();
       const records = delivered + fetched.records.length > maxRecords ? fetched.records.slice(0, maxRecords - delivered) : fetched.records;
       delivered += records.length;
