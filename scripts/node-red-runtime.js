@@ -40,7 +40,7 @@ async function startNodeRed({ userDir, settings = {}, port } = {}) {
     uiPort: port,
     flowFile: "flows.json",
     credentialSecret: "test-credential-secret",
-    nodesDir: [repoRoot],
+    nodesDir: [repoRoot], // settings.nodesDir = [] for a runtime that must find the package in node_modules
     logging: { console: { level: "info", metrics: false, audit: false } },
     editorTheme: { tours: false, projects: { enabled: false } },
     ...settings,
