@@ -388,4 +388,36 @@ describe("zoho-crm-read example flows", function () {
     msg.payload.bySource.reduce((n, r) => n + r.leads, 0).should.equal(expected);
     msg.zoho.should.containEql({ module: "Leads", operation: "coql", capped: false });
   });
+
+  it("read-sync-leads-with-coql.json keeps a list of changed Leads and moves its sync mark", async () => {
+    sim.clearRecords("Leads");
+    const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "+00:00");
+    const old = sim.seedRecords("Leads", [1, 2, 3].map((i) => ({ Last_Name: `Old ${i}`, Modified_Time: iso(Date.now() - 3 * 86400000) })));
+    const recent = sim.seedRecords("Leads", [1, 2, 3, 4].map((i) => ({ Last_Name: `Recent ${i}`, Modified_Time: iso(Date.now() - 3600000) })));
+    const { flow, credentials, nodes } = imported("read-sync-leads-with-coql.json");
+    flow.push({ id: "out", type: "helper", z: "tab" });
+    const mark = nodes.find((n) => n.name === "move the sync mark");
+    mark.wires = [["out"]];
+    const inject = nodes.find((n) => n.type === "inject");
+    inject.once = false;
+    inject.repeat = "";
+    await helper.load([configNode, readNode, ...coreNodes], flow, credentials);
+    const synced = () => new Promise((resolve) => helper.getNode("out").once("input", resolve));
+    let next = synced();
+    helper.getNode(inject.id).receive({});
+    const first = await next;
+    const list = () => helper.getNode(mark.id).context().flow.get("zohoLeads") || {};
+    Object.keys(list()).sort().should.eql(recent.map((r) => r.id).sort());
+    Object.keys(list()).should.not.containEql(old[0].id);
+    first.payload.leadsInList.should.equal(4);
+
+    const later = sim.seedRecords("Leads", [{ Last_Name: "Changed later", Modified_Time: iso(Date.now() + 60000) }]);
+    next = synced();
+    helper.getNode(inject.id).receive({});
+    const second = await next;
+    second.payload.leadsInList.should.equal(5);
+    Object.keys(list()).should.containEql(later[0].id);
+    const coql = sim.requests.filter((r) => r.path === "/crm/v8/coql").map((r) => r.body.select_query);
+    coql[coql.length - 1].should.containEql(first.payload.syncedUpTo);
+  });
 });
