@@ -5,8 +5,8 @@
  */
 import type { NodeAPI, Node, NodeDef } from "node-red";
 import { ZohoClient, ZohoError } from "./zoho";
-import { ConnectionCredentials, ConnectionSettings, createClient, normaliseSettings } from "./common/connection";
-import { ZohoConfigDef, ZohoConfigNode, clientTuning } from "./common/config-node";
+import { ConnectionCredentials, ConnectionSettings, createClient, normaliseSettings, validAccountsUrl } from "./common/connection";
+import { ZohoConfigDef, ZohoConfigNode, clientTuning, lowCreditsThreshold } from "./common/config-node";
 import { registerAdminRoutes } from "./common/admin-routes";
 
 export = function register(RED: NodeAPI): void {
@@ -14,18 +14,34 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     node.settings = normaliseSettings(def);
+    node.setMaxListeners(0); // every node using the connection listens for "credits"
+    node.lowCreditsThreshold = lowCreditsThreshold(RED);
     let client: ZohoClient | undefined;
+    // Clients replaced by a new refresh token may still serve reads in progress; all close with the node.
+    const clients = new Set<ZohoClient>();
 
-    const build = (settings: ConnectionSettings, creds: ConnectionCredentials) =>
-      createClient(settings, creds, {
+    const build = (settings: ConnectionSettings, creds: ConnectionCredentials) => {
+      const built = createClient(settings, creds, {
         ...clientTuning(RED),
         onCredits: (remaining) => {
           node.creditsRemaining = remaining;
           node.emit("credits", remaining);
         },
+        log: (level, message) => (level === "trace" ? node.trace(message) : node.debug(message)),
       });
+      clients.add(built);
+      return built;
+    };
 
     node.getClient = () => {
+      if (!validAccountsUrl(node.settings.accountsUrl)) {
+        // Never send the credentials to something that is not a plain http(s) server address.
+        throw new ZohoError({
+          code: "INVALID_ACCOUNTS_URL",
+          message: "the connection's accounts URL is not an absolute http(s) URL",
+          advice: "Open the Zoho connection and clear the Accounts URL, or enter one like https://accounts.zoho.eu",
+        });
+      }
       if (!client) client = build(node.settings, node.credentials ?? {});
       const { clientId, clientSecret, refreshToken } = client.tokens.credentialsPresent();
       if (!clientId || !clientSecret) throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
@@ -38,6 +54,14 @@ export = function register(RED: NodeAPI): void {
       node.credentials = { ...creds };
       client = build(settings, creds);
     };
+
+    // Redeploy or shutdown: every call still running ends now and the connection's sockets close.
+    node.on("close", (closed: () => void) => {
+      for (const c of clients) c.close();
+      clients.clear();
+      client = undefined;
+      closed();
+    });
   }
 
   RED.nodes.registerType("zoho-config", ZohoConfig as unknown as (this: Node, def: NodeDef) => void, {

@@ -3,12 +3,14 @@
  * per Zoho page, or one message per record (with msg.parts for a Join node). The paging itself
  * lives in zoho/records.ts; this file reads the settings, sends messages and shows progress.
  */
+import { setMaxListeners } from "events";
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import { ZohoClient, invalidInput } from "./zoho";
 import {
   RecordsPage,
   ReadCap,
   ZohoRecord,
+  bindCoqlParams,
   coqlPages,
   getRecord,
   listPages,
@@ -17,7 +19,7 @@ import {
   recordIdOf,
   searchPages,
 } from "./zoho/records";
-import { asError, connectionClient, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+import { CreditsWatch, asError, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
 import type { ZohoConfigNode } from "./common/config-node";
 
 interface ReadDef extends NodeDef {
@@ -80,11 +82,25 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const abort = new AbortController();
+    setMaxListeners(0, abort.signal); // every read/batch in flight listens to it
     const jobs = new Set<Promise<void>>();
     let closing = false;
 
     const operation: Operation = OPERATIONS.includes(def.operation as Operation) ? (def.operation as Operation) : "list";
     const output: Output = OUTPUTS.includes(def.output as Output) ? (def.output as Output) : "array";
+    const credits = new CreditsWatch(
+      node,
+      connectionNode(RED, def.connection),
+      (left) => RED._("zoho-crm-read.status.creditsLeft", { credits: left }),
+      () => jobs.size > 0,
+    );
+
+    /** Green "N records", or yellow with the credits left when the connection runs low. */
+    const doneStatus = (count: number) => {
+      const low = credits.low();
+      if (low === undefined) node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-read.status.done", { count }) });
+      else node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-read.status.lowCredits", { count, credits: low }) });
+    };
 
     const property = (name: string, value: unknown, type: unknown, msg: NodeMessageInFlow) =>
       evaluate(RED, node, value, type, msg).then((v) => {
@@ -113,7 +129,7 @@ export = function register(RED: NodeAPI): void {
         out.payload = record ?? null;
         out.zoho = meta({ module, count: record ? 1 : 0, capped: false });
         send(out);
-        node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-read.status.done", { count: record ? 1 : 0 }) });
+        doneStatus(record ? 1 : 0);
         return;
       }
 
@@ -205,7 +221,7 @@ export = function register(RED: NodeAPI): void {
       if (cap) {
         node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-read.status.capped", { count, limit: cap.limit }) });
       } else {
-        node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-read.status.done", { count }) });
+        doneStatus(count);
       }
     }
 
@@ -213,8 +229,12 @@ export = function register(RED: NodeAPI): void {
     async function openRead(msg: NodeMessageInFlow, client: ZohoClient, signal: AbortSignal): Promise<{ module?: string; pages: AsyncIterable<RecordsPage> }> {
       const maxRecords = parseMaxRecords((msg as { maxRecords?: unknown }).maxRecords ?? def.maxRecords);
       if (operation === "coql") {
-        const query = await property("query", def.query, def.queryType, msg);
-        if (typeof query !== "string" || !query.trim()) throw invalidInput("no COQL query given (set Query in the node or the msg property it names)");
+        const written = await property("query", def.query, def.queryType, msg);
+        if (typeof written !== "string" || !written.trim()) throw invalidInput("no COQL query given (set Query in the node or the msg property it names)");
+        // Values for :name placeholders come quoted from msg.queryParams, never pasted into the text.
+        const params = (msg as { queryParams?: unknown }).queryParams;
+        const query = params === undefined ? written : bindCoqlParams(written, params);
+        if (query.length > MAX_TEXT) throw invalidInput(`the query is too long (${query.length} characters)`);
         return { module: /\bfrom\s+([A-Za-z][A-Za-z0-9_]*)/i.exec(query)?.[1], pages: coqlPages(client, { query, maxRecords, signal }) };
       }
       const module = moduleName(await property("module", def.module, def.moduleType, msg));
@@ -253,10 +273,14 @@ export = function register(RED: NodeAPI): void {
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
       const job = handle(msg, send)
         .then(
-          () => done(),
+          () => {
+            credits.shown("result");
+            done();
+          },
           (err: unknown) => {
             if (closing) return done(); // stopped by a redeploy: not an error to catch
             node.status(errorStatus(err));
+            credits.shown("error");
             done(asError(err));
           },
         )
@@ -266,6 +290,7 @@ export = function register(RED: NodeAPI): void {
 
     node.on("close", (closed: () => void) => {
       closing = true;
+      credits.dispose();
       abort.abort();
       Promise.allSettled([...jobs]).then(() => {
         node.status({});

@@ -3,6 +3,7 @@
  * records Zoho accepted, output 2 the ones it did not (or whose outcome is unknown), each paired
  * with Zoho's answer. The batching and the no-double-write policy live in zoho/writes.ts.
  */
+import { setMaxListeners } from "events";
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import {
   WriteOperation,
@@ -15,7 +16,7 @@ import {
   normaliseTrigger,
   writeRecords,
 } from "./zoho";
-import { asError, connectionClient, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+import { CreditsWatch, asError, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
 
 interface WriteDef extends NodeDef {
   connection?: string;
@@ -32,6 +33,8 @@ interface WriteSummary {
   total: number;
   succeeded: number;
   failed: number;
+  /** API credits Zoho says are left, once it reports them. */
+  creditsRemaining?: number;
 }
 
 type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
@@ -42,9 +45,16 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const abort = new AbortController();
+    setMaxListeners(0, abort.signal); // every read/batch in flight listens to it
     const jobs = new Set<Promise<void>>();
     /** Progress of the messages being written, for one status line across all of them. */
     const progress = new Map<object, { done: number; total: number }>();
+    const credits = new CreditsWatch(
+      node,
+      connectionNode(RED, def.connection),
+      (left) => RED._("zoho-crm-write.status.creditsLeft", { credits: left }),
+      () => jobs.size > 0,
+    );
 
     const showProgress = () => {
       let done = 0;
@@ -62,7 +72,7 @@ export = function register(RED: NodeAPI): void {
       const trigger = normaliseTrigger(def.trigger);
       const duplicateCheckFields = operation === "upsert" ? normaliseFieldList(def.duplicateCheckFields) : undefined;
       const { records, single } = payloadRecords(msg.payload, operation);
-      const { client } = connectionClient(RED, def.connection);
+      const { config, client } = connectionClient(RED, def.connection);
       const module = moduleName(await evaluate(RED, node, def.module, def.moduleType, msg));
 
       const key = {};
@@ -89,6 +99,8 @@ export = function register(RED: NodeAPI): void {
       const succeeded = results.filter((r) => r.ok).map(resultForOutput);
       const failed = results.filter((r) => !r.ok).map(resultForOutput);
       const summary: WriteSummary = { module, operation, total: records.length, succeeded: succeeded.length, failed: failed.length };
+      const creditsRemaining = client.creditsRemaining ?? config.creditsRemaining;
+      if (creditsRemaining !== undefined) summary.creditsRemaining = creditsRemaining;
       (msg as NodeMessage & { zoho?: WriteSummary }).zoho = summary;
       const out = (payload: unknown[]): NodeMessage | null =>
         payload.length ? ({ ...msg, payload: single ? payload[0] : payload, zoho: { ...summary } } as NodeMessage) : null;
@@ -100,7 +112,9 @@ export = function register(RED: NodeAPI): void {
       if (requestError) {
         node.status(errorStatus(requestError));
       } else if (failed.length === 0) {
-        node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-write.status.ok", { ok: succeeded.length }) });
+        const low = credits.low();
+        if (low === undefined) node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-write.status.ok", { ok: succeeded.length }) });
+        else node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-write.status.okLowCredits", { ok: succeeded.length, credits: low }) });
       } else {
         node.status({ fill: "yellow", shape: "ring", text: RED._("zoho-crm-write.status.partial", { ok: succeeded.length, failed: failed.length }) });
       }
@@ -110,9 +124,14 @@ export = function register(RED: NodeAPI): void {
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
       const job = handle(msg, send)
         .then(
-          (requestError) => (requestError ? done(requestError) : done()),
+          (requestError) => {
+            credits.shown(requestError ? "error" : "result");
+            if (requestError) done(requestError);
+            else done();
+          },
           (err) => {
             node.status(errorStatus(err));
+            credits.shown("error");
             done(asError(err));
           },
         )
@@ -123,6 +142,7 @@ export = function register(RED: NodeAPI): void {
     // Stop promptly: batches not yet sent come out as ABORTED, batches in flight as OUTCOME_UNKNOWN,
     // and each message still reports every record (outputs and the log) before the node goes.
     node.on("close", (closed: () => void) => {
+      credits.dispose();
       abort.abort();
       Promise.allSettled([...jobs]).then(() => {
         node.status({});

@@ -166,6 +166,7 @@ describe("records: list (Get Records)", function () {
         page.page.should.equal(1);
         break;
       }
+      await sleep(20); // calls already on the wire (a new connection each) may still be arriving
       const soFar = sim.requests.length;
       await sleep(50);
       sim.requests.length.should.equal(soFar);

@@ -17,6 +17,15 @@ export const PASSWORD_PLACEHOLDER = "__PWRD__";
 
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+/**
+ * Node-RED keeps nodes and credentials in plain objects keyed by id, so an id such as
+ * "constructor" or "__proto__" would reach Object.prototype (and storing credentials under
+ * "__proto__" would replace the store's prototype): such ids are refused outright.
+ */
+export function validNodeId(id: string): boolean {
+  return NODE_ID.test(id) && !Object.prototype.hasOwnProperty.call(Object.prototype, id);
+}
+
 export function registerAdminRoutes(RED: NodeAPI): void {
   RED.httpAdmin.post("/zoho-config/:id/refresh-token", RED.auth.needsPermission("zoho-config.write"), (req: Request, res: Response) => {
     handleRefreshToken(RED, req, res).catch((err) => {
@@ -103,6 +112,14 @@ const draftClients = new Map<string, { key: string; client: ZohoClient; expires:
 const DRAFT_CLIENT_TTL_MS = 10 * 60_000;
 
 export function adminClient(RED: NodeAPI, id: string): { client: ZohoClient; settings: ConnectionSettings } {
+  const now = Date.now();
+  // Expired drafts close their sockets; a draft whose node is now deployed is no longer needed.
+  for (const [k, v] of draftClients) {
+    if (v.expires < now || (k === id && RED.nodes.getNode(k))) {
+      v.client.close();
+      draftClients.delete(k);
+    }
+  }
   const deployed = RED.nodes.getNode(id) as ZohoConfigNode | null;
   if (deployed && typeof deployed.getClient === "function") return { client: deployed.getClient(), settings: deployed.settings };
   const settings = draftSettings.get(id);
@@ -116,10 +133,9 @@ export function adminClient(RED: NodeAPI, id: string): { client: ZohoClient; set
   }
   // Fingerprint only: secrets are hashed, never kept as a readable key.
   const key = createHash("sha256").update(JSON.stringify([settings, saved.clientId, saved.clientSecret, saved.refreshToken])).digest("hex");
-  const now = Date.now();
-  for (const [k, v] of draftClients) if (v.expires < now) draftClients.delete(k);
   const cached = draftClients.get(id);
   if (cached && cached.key === key) return { client: cached.client, settings };
+  cached?.client.close();
   const client = createClient(settings, saved, clientTuning(RED));
   draftClients.set(id, { key, client, expires: now + DRAFT_CLIENT_TTL_MS });
   return { client, settings };
@@ -138,7 +154,7 @@ export function withClient(
   fn: (client: ZohoClient, settings: ConnectionSettings) => Promise<unknown>,
 ): void {
   const id = String(req.params.id ?? "");
-  if (!NODE_ID.test(id)) {
+  if (!validNodeId(id)) {
     res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
     return;
   }
@@ -180,7 +196,7 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
     return;
   }
   const id = String(req.params.id ?? "");
-  if (!NODE_ID.test(id)) {
+  if (!validNodeId(id)) {
     res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
     return;
   }

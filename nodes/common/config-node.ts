@@ -17,12 +17,34 @@ export interface ZohoConfigNode extends Node<ConnectionCredentials> {
   getClient(): ZohoClient;
   /** Swap in a freshly exchanged refresh token without waiting for a deploy. */
   useCredentials(settings: ConnectionSettings, creds: ConnectionCredentials): void;
+  /** API credits Zoho reported left (X-API-CREDITS-REMAINING), once it has reported any. */
   creditsRemaining?: number;
+  /** Below this many credits left, the nodes using the connection show a yellow warning. */
+  lowCreditsThreshold: number;
+}
+
+export const DEFAULT_LOW_CREDITS_THRESHOLD = 1000;
+
+function zohoCrmSettings(RED: NodeAPI): Record<string, unknown> {
+  const value = (RED.settings as unknown as { zohoCrm?: unknown }).zohoCrm;
+  return value && typeof value === "object" ? (value as Record<string, unknown>) : {};
+}
+
+/** `zohoCrm.lowCreditsThreshold` in settings.js (default 1,000; 0 turns the warning off). */
+export function lowCreditsThreshold(RED: NodeAPI): number {
+  const v = zohoCrmSettings(RED).lowCreditsThreshold;
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : DEFAULT_LOW_CREDITS_THRESHOLD;
+}
+
+/** The credits left when they are below the connection's threshold, else undefined. */
+export function lowCredits(config: ZohoConfigNode | undefined): number | undefined {
+  const left = config?.creditsRemaining;
+  return left !== undefined && left < (config?.lowCreditsThreshold ?? DEFAULT_LOW_CREDITS_THRESHOLD) ? left : undefined;
 }
 
 /** Runtime tuning from settings.js (`zohoCrm: {...}`), e.g. timeouts; tests shorten the backoff. */
 export function clientTuning(RED: NodeAPI): Partial<ZohoClientOptions> {
-  const tuning = (RED.settings as unknown as { zohoCrm?: Record<string, unknown> }).zohoCrm ?? {};
+  const tuning = zohoCrmSettings(RED);
   const out: Partial<ZohoClientOptions> = {};
   const num = (k: string) => (typeof tuning[k] === "number" && Number.isFinite(tuning[k]) ? (tuning[k] as number) : undefined);
   if (num("requestTimeoutMs") !== undefined) out.requestTimeoutMs = num("requestTimeoutMs");

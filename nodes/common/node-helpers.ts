@@ -1,7 +1,7 @@
 /** Glue shared by the flow nodes: TypedInput evaluation, connection lookup, error reporting. */
 import type { Node, NodeAPI, NodeMessage } from "node-red";
 import { ZohoClient, ZohoError } from "../zoho";
-import type { ZohoConfigNode } from "./config-node";
+import { ZohoConfigNode, lowCredits } from "./config-node";
 
 export const TYPED_INPUT_TYPES = ["str", "msg", "flow", "global", "env"] as const;
 
@@ -25,8 +25,8 @@ export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: unknown
 
 /** The connection's shared client, or a ZohoError saying what is missing. */
 export function connectionClient(RED: NodeAPI, connectionId: unknown): { config: ZohoConfigNode; client: ZohoClient } {
-  const config = typeof connectionId === "string" && connectionId ? (RED.nodes.getNode(connectionId) as ZohoConfigNode | null) : null;
-  if (!config || typeof config.getClient !== "function") {
+  const config = connectionNode(RED, connectionId);
+  if (!config) {
     throw new ZohoError({
       code: "NO_CONNECTION",
       message: "no Zoho connection configured",
@@ -69,4 +69,57 @@ export function moduleName(value: unknown): string {
     });
   }
   return name;
+}
+
+/**
+ * Keeps a node's status honest about the connection's API credits: while the node is idle and not
+ * showing an error, a report of low credits (from any node on the connection) turns its status
+ * into a yellow "credits left" warning, and a recovery clears that warning again.
+ */
+export class CreditsWatch {
+  private errorShown = false;
+  private warningShown = false;
+  private readonly onCredits = () => this.update();
+
+  constructor(
+    private readonly node: Node,
+    private readonly config: ZohoConfigNode | null,
+    private readonly warningText: (credits: number) => string,
+    private readonly busy: () => boolean,
+  ) {
+    (config as unknown as NodeJS.EventEmitter | null)?.on("credits", this.onCredits);
+  }
+
+  /** The credits left when they are below the threshold (for the node's own final status). */
+  low(): number | undefined {
+    return lowCredits(this.config ?? undefined);
+  }
+
+  /** Tell the watch what the node's status shows now. */
+  shown(kind: "error" | "result"): void {
+    this.errorShown = kind === "error";
+    this.warningShown = false;
+  }
+
+  dispose(): void {
+    (this.config as unknown as NodeJS.EventEmitter | null)?.removeListener("credits", this.onCredits);
+  }
+
+  private update(): void {
+    if (this.busy() || this.errorShown) return;
+    const low = this.low();
+    if (low !== undefined) {
+      this.node.status({ fill: "yellow", shape: "ring", text: this.warningText(low) });
+      this.warningShown = true;
+    } else if (this.warningShown) {
+      this.node.status({});
+      this.warningShown = false;
+    }
+  }
+}
+
+/** The connection node a flow node's `connection` property names, if deployed. */
+export function connectionNode(RED: NodeAPI, connectionId: unknown): ZohoConfigNode | null {
+  const config = typeof connectionId === "string" && connectionId ? (RED.nodes.getNode(connectionId) as ZohoConfigNode | null) : null;
+  return config && typeof config.getClient === "function" ? config : null;
 }

@@ -124,6 +124,10 @@ export interface TokenManagerOptions {
   /** Bounded retries of transient token-endpoint faults (5xx, network). */
   transientRetries?: number;
   retryBaseDelayMs?: number;
+  /** Aborted when the connection closes: an in-flight refresh and its retry waits stop. */
+  signal?: AbortSignal;
+  /** Troubleshooting output; never receives a token or secret. */
+  log?: (message: string) => void;
   now?: () => number;
 }
 
@@ -161,6 +165,14 @@ export class TokenManager {
 
   private now(): number {
     return (this.opts.now ?? Date.now)();
+  }
+
+  private log(message: string): void {
+    try {
+      this.opts.log?.(message);
+    } catch {
+      /* logging must never break a refresh */
+    }
   }
 
   async getAccessToken(): Promise<AccessToken> {
@@ -205,24 +217,28 @@ export class TokenManager {
           refreshToken: this.opts.refreshToken,
           send: this.opts.send,
           timeoutMs: this.opts.timeoutMs,
+          signal: this.opts.signal,
         });
         this.throttleCooldown = this.opts.throttleCooldownMs ?? 60_000;
         this.refreshCount++;
         this.lastScope = grant.scope ?? this.lastScope;
         const apiBase = resolveApiBase(grant.apiDomain || this.opts.apiDomain || "", this.opts.environment, !!this.opts.trustAnyApiDomain);
         this.current = { token: grant.accessToken, apiBase, expiresAt: this.now() + grant.expiresInMs };
+        this.log(`new access token (valid ${Math.round(grant.expiresInMs / 1000)} s, API domain ${apiBase})`);
         return this.current;
       } catch (err) {
-        const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", message: String(err), retryable: true });
+        const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", message: "token request failed", retryable: true });
         if (e.code === "TOKEN_RATE_LIMITED") {
           // Back off instead of hammering: the throttle only clears after a quiet period.
           this.throttledUntil = this.now() + this.throttleCooldown;
+          this.log(`Zoho throttled token requests (Access Denied); no new attempt for ${Math.round(this.throttleCooldown / 1000)} s`);
           this.throttleCooldown = Math.min(this.throttleCooldown * 2, this.opts.maxThrottleCooldownMs ?? 15 * 60_000);
           throw e;
         }
         if (!e.retryable || attempt >= retries) throw e;
         const base = this.opts.retryBaseDelayMs ?? 1000;
-        await sleep(base * 2 ** attempt);
+        this.log(`token request failed (${e.code}); retrying in ${base * 2 ** attempt} ms`);
+        await sleep(base * 2 ** attempt, this.opts.signal);
       }
     }
   }

@@ -9,10 +9,15 @@
  *   A write whose outcome is unknown is never re-sent; the caller reports it.
  * - A refused connection (nothing was sent) is retried for every call.
  * - INVALID_TOKEN: refresh once, retry once.
+ *
+ * Concurrency: one limiter per connection for every call, and Zoho's sub-concurrency of 10 for the
+ * heavy ones (COQL, search, bulk writes), taken first so a heavy call waiting for its turn does not
+ * hold one of the connection's slots. `close()` (the connection is redeployed or stopped) ends
+ * every call and wait at once and destroys the connection's sockets.
  */
 import { ZohoError } from "./errors";
-import { HttpSend, httpSend } from "./transport";
-import { Semaphore, abortError, sleep } from "./concurrency";
+import { HttpSend, Transport, createTransport } from "./transport";
+import { Semaphore, abortError, linkSignals, sharedSignal, sleep, untilAborted } from "./concurrency";
 import { AccessToken, TokenManager, TokenManagerOptions } from "./accounts";
 
 export const API_PATH = "/crm/v8";
@@ -56,7 +61,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { rateLimitRetries: 5, transientRetries: 3, baseDelayMs: 2000, maxDelayMs: 60_000 };
 
-export interface ZohoClientOptions extends Omit<TokenManagerOptions, "send"> {
+export interface ZohoClientOptions extends Omit<TokenManagerOptions, "send" | "log" | "signal"> {
   send?: HttpSend;
   /** Calls in flight at once for this connection (Zoho counts concurrency per org and app). */
   concurrency?: number;
@@ -66,8 +71,12 @@ export interface ZohoClientOptions extends Omit<TokenManagerOptions, "send"> {
   retry?: Partial<RetryPolicy>;
   /** Called whenever Zoho reports the API credits left (X-API-CREDITS-REMAINING). */
   onCredits?: (remaining: number) => void;
+  /** Troubleshooting output (never holds a token or secret): retries at debug, every call at trace. */
+  log?: ClientLog;
   random?: () => number;
 }
+
+export type ClientLog = (level: "debug" | "trace", message: string) => void;
 
 export const DEFAULT_CONCURRENCY = 5;
 export const HEAVY_CONCURRENCY = 10;
@@ -75,16 +84,27 @@ export const HEAVY_CONCURRENCY = 10;
 export class ZohoClient {
   readonly tokens: TokenManager;
   private readonly send: HttpSend;
+  private readonly transport?: Transport;
   private readonly limiter: Semaphore;
   private readonly heavyLimiter: Semaphore;
   private readonly retry: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly closer = new AbortController();
+  private readonly closed: AbortSignal;
   creditsRemaining?: number;
   requestCount = 0;
 
   constructor(private readonly opts: ZohoClientOptions) {
-    this.send = opts.send ?? httpSend;
-    this.tokens = new TokenManager({ ...opts, send: this.send });
+    if (!opts.send) this.transport = createTransport();
+    this.send = opts.send ?? this.transport!.send;
+    this.closed = sharedSignal(this.closer);
+    this.tokens = new TokenManager({
+      ...opts,
+      send: this.send,
+      timeoutMs: opts.timeoutMs ?? opts.requestTimeoutMs,
+      signal: this.closed,
+      log: opts.log ? (message) => opts.log!("debug", message) : undefined,
+    });
     const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
     this.limiter = new Semaphore(concurrency);
     this.heavyLimiter = new Semaphore(Math.min(concurrency, opts.heavyConcurrency ?? HEAVY_CONCURRENCY));
@@ -96,7 +116,35 @@ export class ZohoClient {
     return Math.max(1, Math.floor(this.opts.concurrency ?? DEFAULT_CONCURRENCY));
   }
 
+  /** Stop everything now: calls in flight and waiting end as ABORTED, sockets are destroyed. */
+  close(): void {
+    if (this.closed.aborted) return;
+    this.closer.abort();
+    this.transport?.close();
+  }
+
   async request<T = unknown>(req: ZohoRequest): Promise<ZohoResponse<T>> {
+    checkTarget(req);
+    // Serialised once, up front: a body JSON cannot carry fails here, before anything is sent.
+    let body = req.body;
+    let headers = req.headers;
+    if (body !== undefined && typeof body !== "string") {
+      try {
+        body = JSON.stringify(body);
+      } catch {
+        throw new ZohoError({ code: "INVALID_INPUT", message: "the request cannot be sent as JSON", advice: "Remove BigInt values and circular references", notProcessed: true });
+      }
+      headers = { "Content-Type": "application/json", ...req.headers };
+    }
+    const linked = linkSignals(req.signal, this.closed);
+    try {
+      return await this.run<T>({ ...req, body, headers, signal: linked.signal });
+    } finally {
+      linked.dispose();
+    }
+  }
+
+  private async run<T>(req: ZohoRequest): Promise<ZohoResponse<T>> {
     const idempotent = req.idempotent ?? req.method === "GET";
     let rateLimited = 0;
     let transient = 0;
@@ -109,6 +157,7 @@ export class ZohoClient {
         if (!(e instanceof ZohoError) || e.code === "ABORTED") throw err;
         if (e.code === "INVALID_TOKEN" && !tokenRetried) {
           tokenRetried = true; // refresh once, retry once
+          this.log("debug", `${describe(req)}: access token rejected (INVALID_TOKEN); refreshing it and trying once more`);
           continue;
         }
         let delay: number | undefined;
@@ -124,7 +173,9 @@ export class ZohoClient {
           transient++;
         }
         if (delay === undefined) throw e;
-        await sleep(Math.min(delay, this.retry.maxDelayMs), req.signal);
+        const wait = Math.min(delay, this.retry.maxDelayMs);
+        this.log("debug", `${describe(req)}: ${e.code}${e.httpStatus ? ` (HTTP ${e.httpStatus})` : ""}; retrying in ${wait} ms`);
+        await sleep(wait, req.signal);
       }
     }
   }
@@ -136,15 +187,25 @@ export class ZohoClient {
     return Math.round(cap / 2 + (rnd * cap) / 2);
   }
 
-  private async attempt<T>(req: ZohoRequest): Promise<ZohoResponse<T>> {
-    const release = await this.limiter.acquire(req.signal);
-    let releaseHeavy: (() => void) | undefined;
+  private log(level: "debug" | "trace", message: string): void {
     try {
-      if (req.heavy) releaseHeavy = await this.heavyLimiter.acquire(req.signal);
-      const access = await this.tokens.getAccessToken();
+      this.opts.log?.(level, message);
+    } catch {
+      /* logging must never break a call */
+    }
+  }
+
+  private async attempt<T>(req: ZohoRequest): Promise<ZohoResponse<T>> {
+    const releaseHeavy = req.heavy ? await this.heavyLimiter.acquire(req.signal) : undefined;
+    let release: (() => void) | undefined;
+    try {
+      release = await this.limiter.acquire(req.signal);
+      // The refresh is shared by every caller; this caller only stops waiting for it when stopped.
+      const access = await untilAborted(this.tokens.getAccessToken(), req.signal);
       if (req.signal?.aborted) throw abortError();
       req.onSend?.();
       this.requestCount++;
+      const started = Date.now();
       const res = await this.send({
         method: req.method,
         url: access.apiBase + API_PATH + req.path + encodeQuery(req.query),
@@ -152,12 +213,16 @@ export class ZohoClient {
         body: req.body,
         timeoutMs: this.timeoutMs,
         signal: req.signal,
+      }).catch((err: unknown) => {
+        if (err instanceof ZohoError && err.code !== "ABORTED") this.log("trace", `${describe(req)} → ${err.code} after ${Date.now() - started} ms`);
+        throw err;
       });
+      this.log("trace", `${describe(req)} → ${res.status} in ${Date.now() - started} ms`);
       this.noteCredits(res.headers);
       return this.interpret<T>(res, req, access);
     } finally {
+      release?.();
       releaseHeavy?.();
-      release();
     }
   }
 
@@ -222,6 +287,36 @@ export function parseRetryAfter(headers: Record<string, string>, now = Date.now(
   const reset = Number(headers["x-ratelimit-reset"]);
   if (Number.isFinite(reset) && reset > now) return reset - now;
   return undefined;
+}
+
+/** Longest path + query sent: servers refuse longer request lines (Node's own limit is 16 KB). */
+export const MAX_URL_LENGTH = 15_000;
+const SAFE_PATH = /^(?:\/[A-Za-z0-9_$.-]+)+$/;
+
+/** Defence in depth: whatever a caller builds, no request leaves the API path or grows unbounded. */
+function checkTarget(req: ZohoRequest): void {
+  if (typeof req.path !== "string" || !SAFE_PATH.test(req.path) || req.path.split("/").some((seg) => seg === "." || seg === "..")) {
+    throw new ZohoError({ code: "INVALID_INPUT", message: "invalid API path", advice: "" });
+  }
+  const length = API_PATH.length + req.path.length + encodeQuery(req.query).length;
+  if (length > MAX_URL_LENGTH) {
+    throw new ZohoError({
+      code: "INVALID_INPUT",
+      message: `the request is too long for Zoho (${length} characters in the URL)`,
+      advice: "Use fewer or shorter criteria values, or fewer fields",
+    });
+  }
+}
+
+/** Method and path with the query, page tokens left out, for the log. */
+function describe(req: ZohoRequest): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(req.query ?? {})) {
+    if (v === undefined || v === null || v === "") continue;
+    parts.push(`${k}=${/token/i.test(k) ? "…" : String(v)}`);
+  }
+  const text = `${req.method} ${API_PATH}${req.path}${parts.length ? `?${parts.join("&")}` : ""}`;
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 
 /** Every value is percent-encoded (criteria need `(`, `)`, `,` and `:` encoded). */

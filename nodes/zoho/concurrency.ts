@@ -1,4 +1,5 @@
-/** Small async primitives: an abortable sleep and a FIFO semaphore. */
+/** Small async primitives: an abortable sleep, abortable waiting, linked signals and a FIFO semaphore. */
+import { setMaxListeners } from "events";
 import { ZohoError } from "./errors";
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -14,6 +15,54 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     };
     signal?.addEventListener("abort", onAbort, { once: true });
   });
+}
+
+/** Wait for `promise`, but stop waiting (ABORTED) when `signal` aborts; the promise itself runs on. */
+export function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/**
+ * A signal that aborts when any of `signals` does. `dispose()` removes the listeners again, so
+ * long-lived signals (a node's, a connection's) do not collect one listener per request.
+ */
+export function linkSignals(...signals: Array<AbortSignal | undefined>): { signal: AbortSignal; dispose: () => void } {
+  const present = signals.filter((s): s is AbortSignal => !!s);
+  const controller = new AbortController();
+  if (present.some((s) => s.aborted)) {
+    controller.abort();
+    return { signal: controller.signal, dispose: () => undefined };
+  }
+  const onAbort = () => {
+    dispose();
+    controller.abort();
+  };
+  const dispose = () => {
+    for (const s of present) s.removeEventListener("abort", onAbort);
+  };
+  for (const s of present) s.addEventListener("abort", onAbort, { once: true });
+  return { signal: controller.signal, dispose };
+}
+
+/** A long-lived signal that many requests listen to at once: no "possible memory leak" warning. */
+export function sharedSignal(controller: AbortController): AbortSignal {
+  setMaxListeners(0, controller.signal);
+  return controller.signal;
 }
 
 export function abortError(): ZohoError {

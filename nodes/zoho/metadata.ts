@@ -3,7 +3,7 @@
  * editor's pickers need them, and they rarely change. One fetch is shared by concurrent callers.
  */
 import type { ZohoClient } from "./client";
-import { abortError } from "./concurrency";
+import { untilAborted } from "./concurrency";
 
 export interface ModuleInfo {
   api_name: string;
@@ -110,23 +110,4 @@ function cached<T>(client: ZohoClient, key: string, opts: MetadataOptions, load:
     });
   }
   return untilAborted(entry.value as Promise<T>, opts.signal);
-}
-
-function untilAborted<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError());
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
 }

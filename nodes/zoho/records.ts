@@ -113,6 +113,12 @@ export interface GetOptions {
 
 const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
 const FIELD_NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$.]{0,99}$/;
+/** Keys that reach JavaScript's prototype machinery; never field names, refused rather than sent. */
+const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
+
+function isFieldName(name: string): boolean {
+  return FIELD_NAME.test(name) && !FORBIDDEN_NAMES.has(name);
+}
 const RECORD_ID = /^[0-9]{1,25}$/;
 
 function assertModule(module: unknown): string {
@@ -140,7 +146,7 @@ export function parseFieldList(value: unknown): string[] {
     if (typeof item !== "string") throw invalidInput("fields must be field API names (strings)");
     const name = item.trim();
     if (!name) continue;
-    if (!FIELD_NAME.test(name)) throw invalidInput(`"${shorten(name)}" is not a field API name`);
+    if (!isFieldName(name)) throw invalidInput(`"${shorten(name)}" is not a field API name`);
     out.add(name);
   }
   return [...out];
@@ -226,10 +232,25 @@ export function escapeCriteriaValue(value: unknown): string {
 
 /** One condition, e.g. criterion("Last_Name", "equals", "Burns,B") → "(Last_Name:equals:Burns\,B)". Arrays are for in/between. */
 export function criterion(field: string, operator: string, value: unknown): string {
-  if (!FIELD_NAME.test(field)) throw invalidInput(`"${shorten(String(field))}" is not a field API name`);
+  if (!isFieldName(field)) throw invalidInput(`"${shorten(String(field))}" is not a field API name`);
   if (!/^[a-z_]+$/i.test(operator)) throw invalidInput(`"${shorten(String(operator))}" is not a search operator`);
-  const text = Array.isArray(value) ? value.map(escapeCriteriaValue).join(",") : escapeCriteriaValue(value);
-  return `(${field}:${operator}:${text})`;
+  if (Array.isArray(value)) {
+    if (value.length === 0 || value.length > 100) throw invalidInput(`the values for ${field} must be a list of 1 to 100 values`);
+    value.forEach((v) => assertCriteriaValue(field, v));
+    return `(${field}:${operator}:${value.map(escapeCriteriaValue).join(",")})`;
+  }
+  assertCriteriaValue(field, value);
+  return `(${field}:${operator}:${escapeCriteriaValue(value)})`;
+}
+
+/** A criteria value is text, a number, a boolean or a Date; anything else would be sent as "[object Object]". */
+function assertCriteriaValue(field: string, value: unknown): void {
+  const ok =
+    typeof value === "string" ||
+    (typeof value === "number" && Number.isFinite(value)) ||
+    typeof value === "boolean" ||
+    (value instanceof Date && !Number.isNaN(value.getTime()));
+  if (!ok) throw invalidInput(`the value for ${shorten(field)} must be text, a number, a boolean or a date`);
 }
 
 export type CriteriaCondition = [string, string, unknown] | { field: string; operator?: string; op?: string; value: unknown };
@@ -241,13 +262,17 @@ export function buildCriteria(input: string | CriteriaInput, join: "and" | "or" 
   if (typeof input === "string") return escapeCriteria(input);
   const parts: string[] = [];
   if (Array.isArray(input)) {
+    if (input.length > 10) throw invalidInput("Zoho's search takes at most 10 criteria");
     for (const c of input) {
-      if (Array.isArray(c) && c.length === 3) parts.push(criterion(String(c[0]), String(c[1]), c[2]));
+      if (Array.isArray(c) && c.length === 3 && typeof c[0] === "string" && typeof c[1] === "string") parts.push(criterion(c[0], c[1], c[2]));
       else if (c && typeof c === "object" && !Array.isArray(c) && typeof c.field === "string") {
-        parts.push(criterion(c.field, String(c.operator ?? c.op ?? "equals"), c.value));
+        const operator = c.operator ?? c.op ?? "equals";
+        if (typeof operator !== "string") throw invalidInput("a criteria operator must be text, e.g. equals");
+        parts.push(criterion(c.field, operator, c.value));
       } else throw invalidInput("each criteria condition must be [field, operator, value] or {field, operator, value}");
     }
   } else if (input && typeof input === "object") {
+    if (Object.keys(input).length > 10) throw invalidInput("Zoho's search takes at most 10 criteria");
     for (const key of Object.keys(input)) {
       const value = input[key];
       parts.push(criterion(key, Array.isArray(value) ? "in" : "equals", value));
@@ -389,6 +414,67 @@ function escapeRawValue(value: string, operator: string): string {
 export function quoteCoqlString(value: unknown): string {
   const s = value === undefined || value === null ? "" : value instanceof Date ? value.toISOString() : String(value);
   return `'${s.replace(/'/g, "''")}'`;
+}
+
+/** One value as a COQL literal: text quoted, numbers and booleans bare, dates quoted, lists for in (...). */
+export function coqlLiteral(value: unknown, name = "value"): string {
+  if (typeof value === "string") return quoteCoqlString(value);
+  if (typeof value === "number" && Number.isFinite(value)) return String(value);
+  if (typeof value === "bigint") return value.toString();
+  if (typeof value === "boolean") return value ? "true" : "false";
+  if (value === null) return "null";
+  if (value instanceof Date && !Number.isNaN(value.getTime())) return quoteCoqlString(formatModifiedSince(value));
+  if (Array.isArray(value)) {
+    if (value.length === 0 || value.length > 100) throw invalidInput(`:${name} must be a list of 1 to 100 values (COQL's in)`);
+    const items = value.map((v) => {
+      if (Array.isArray(v)) throw invalidInput(`:${name} must be a flat list of values`);
+      return coqlLiteral(v, name);
+    });
+    return `(${items.join(", ")})`;
+  }
+  throw invalidInput(`:${name} must be text, a number, a boolean, null, a date or a list of those`);
+}
+
+const PARAM_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
+
+/**
+ * Put values into a COQL query safely: each `:name` outside quoted text becomes the literal of
+ * `params.name` (coqlLiteral), so a value can never change the query around it, e.g.
+ * `select Last_Name from Leads where Email = :email` with {email: "o'brien@x.com"}.
+ */
+export function bindCoqlParams(query: string, params: unknown): string {
+  if (params === null || typeof params !== "object" || Array.isArray(params) || Object.prototype.toString.call(params) !== "[object Object]") {
+    throw invalidInput("msg.queryParams must be an object of named values, e.g. {\"email\": \"a@b.com\"} for :email");
+  }
+  const values = params as Record<string, unknown>;
+  let out = "";
+  for (let i = 0; i < query.length; ) {
+    const ch = query[i];
+    if (ch === "'") {
+      // Copy a quoted literal as it is ('' is an escaped quote inside it).
+      let j = i + 1;
+      while (j < query.length && !(query[j] === "'" && query[j + 1] !== "'")) j += query[j] === "'" ? 2 : 1;
+      out += query.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (ch === ":") {
+      PARAM_NAME.lastIndex = i + 1;
+      const m = PARAM_NAME.exec(query);
+      if (m) {
+        const name = m[0];
+        if (!Object.prototype.hasOwnProperty.call(values, name) || FORBIDDEN_NAMES.has(name)) {
+          throw invalidInput(`the query uses :${shorten(name)} but msg.queryParams has no value for it`);
+        }
+        out += coqlLiteral(values[name], name);
+        i += 1 + name.length;
+        continue;
+      }
+    }
+    out += ch;
+    i++;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,13 @@
-/** The HTTP layer: one function that sends a request and classifies transport failures. */
+/**
+ * The HTTP layer: one function that sends a request and classifies transport failures.
+ * A connection's client gets its own keep-alive agents (`createTransport`), destroyed when the
+ * connection closes, so a redeploy leaves no sockets behind; one-off calls use no keep-alive.
+ */
+import * as http from "http";
+import * as https from "https";
 import axios, { AxiosError, AxiosInstance } from "axios";
 import { ZohoError } from "./errors";
+import { linkSignals } from "./concurrency";
 
 export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
@@ -8,6 +15,7 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** A string is sent as-is (form bodies); anything else is sent as JSON. */
   body?: unknown;
+  /** The whole exchange (connect, send, wait, download) must finish within this time. */
   timeoutMs: number;
   signal?: AbortSignal;
 }
@@ -32,8 +40,42 @@ const client: AxiosInstance = axios.create({
   decompress: true,
 });
 
-export const httpSend: HttpSend = async (req) => {
+export interface Transport {
+  send: HttpSend;
+  /** Destroy the agents' sockets; later sends fail as ABORTED. */
+  close(): void;
+}
+
+interface Agents {
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
+/** One-off calls (the grant-token exchange) keep no idle sockets around. */
+const oneOffAgents: Agents = { httpAgent: new http.Agent({ keepAlive: false }), httpsAgent: new https.Agent({ keepAlive: false }) };
+
+export const httpSend: HttpSend = (req) => sendWith(req, oneOffAgents);
+
+/** A transport with its own keep-alive agents, for one connection. */
+export function createTransport(): Transport {
+  const agents: Agents = { httpAgent: new http.Agent({ keepAlive: true }), httpsAgent: new https.Agent({ keepAlive: true }) };
+  let closed = false;
+  return {
+    send: (req) => (closed ? Promise.reject(aborted()) : sendWith(req, agents)),
+    close: () => {
+      closed = true;
+      agents.httpAgent.destroy();
+      agents.httpsAgent.destroy();
+    },
+  };
+}
+
+async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
   if (req.signal?.aborted) throw aborted();
+  // axios' own timeout only notices a silent socket; this deadline also ends a trickling answer.
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
+  const linked = linkSignals(req.signal, deadline.signal);
   try {
     const isString = typeof req.body === "string";
     const res = await client.request({
@@ -46,7 +88,9 @@ export const httpSend: HttpSend = async (req) => {
       },
       data: req.body === undefined ? undefined : isString ? req.body : JSON.stringify(req.body),
       timeout: req.timeoutMs,
-      signal: req.signal,
+      signal: linked.signal,
+      httpAgent: agents.httpAgent,
+      httpsAgent: agents.httpsAgent,
     });
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {
@@ -54,9 +98,17 @@ export const httpSend: HttpSend = async (req) => {
     }
     return { status: res.status, headers, data: parseBody(res.data) };
   } catch (err) {
+    if (deadline.signal.aborted && !req.signal?.aborted) throw timedOut();
     throw classifyTransportError(err, req.signal);
+  } finally {
+    clearTimeout(timer);
+    linked.dispose();
   }
-};
+}
+
+function timedOut(): ZohoError {
+  return new ZohoError({ code: "TIMEOUT", message: "no answer within the time limit", retryable: true, outcomeUnknown: true });
+}
 
 function parseBody(raw: unknown): unknown {
   if (typeof raw !== "string") return raw ?? undefined;
@@ -81,9 +133,7 @@ export function classifyTransportError(err: unknown, signal?: AbortSignal): Zoho
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
     return new ZohoError({ code: "NETWORK_ERROR", message: `cannot connect (${code})`, retryable: true, notProcessed: true });
   }
-  if (code === "ECONNABORTED" || code === "ETIMEDOUT") {
-    return new ZohoError({ code: "TIMEOUT", message: "no answer within the time limit", retryable: true, outcomeUnknown: true });
-  }
+  if (code === "ECONNABORTED" || code === "ETIMEDOUT") return timedOut();
   return new ZohoError({
     code: "NETWORK_ERROR",
     message: `connection failed${code ? ` (${code})` : ""}`,

@@ -309,14 +309,20 @@ function prepare(operation: WriteOperation, input: unknown, index: number): Prep
   if (!isRecordObject(input)) {
     return { code: "INVALID_INPUT", message: `expected a record object, got ${describe(input)}`, advice: "Each record must be an object of field API names and values" };
   }
-  const forbidden = forbiddenKey(input, 0);
-  if (forbidden) return { code: "INVALID_INPUT", message: forbidden, advice: "Remove the key from the record" };
+  const problem = recordProblem(input, 0);
+  if (problem) return { code: "INVALID_INPUT", message: problem, advice: "Send field API names with text, number, boolean, null, date, object or array values" };
   const hasId = input.id !== undefined && input.id !== null && input.id !== "";
-  if (operation === "update" || (operation === "upsert" && hasId)) {
+  if (hasId || operation === "update") {
+    // Any id sent must be a Zoho record id: never text such as "1@host" or "../x".
     const id = recordId(input.id);
     if ("code" in id) return id;
     // Send the id as the string Zoho expects (trimmed, never a JS number); the input stays untouched.
-    return { index, id: id.id, body: input.id === id.id ? input : { ...input, id: id.id } };
+    return { index, id: operation === "create" ? undefined : id.id, body: input.id === id.id ? input : { ...input, id: id.id } };
+  }
+  if ("id" in input) {
+    // An empty id means "no id": leave it out rather than send "id": "" or null.
+    const { id: _empty, ...rest } = input;
+    return { index, body: rest };
   }
   return { index, body: input };
 }
@@ -342,20 +348,28 @@ function recordId(raw: unknown): { id: string } | Rejection {
   return { code: "INVALID_ID", message: `id must be a string of digits, got ${describe(raw)}` };
 }
 
-/** First prototype-polluting key anywhere in the record (or excessive nesting), as a message. */
-function forbiddenKey(value: unknown, depth: number): string | undefined {
-  if (value === null || typeof value !== "object") return undefined;
+/**
+ * What would make the record unsafe or silently wrong as JSON, as a message: a prototype-polluting
+ * key, excessive nesting (or a cycle), or a value JSON cannot carry faithfully (BigInt, symbols,
+ * functions, NaN/Infinity turned into null, a Map or Buffer turned into something else).
+ */
+function recordProblem(value: unknown, depth: number, field = "the record"): string | undefined {
+  if (value === null || value === undefined || typeof value === "string" || typeof value === "boolean") return undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : `${field} is ${String(value)}, which Zoho cannot store`;
+  if (typeof value !== "object") return `${field} is a ${typeof value}, which cannot be sent to Zoho`;
   if (depth > MAX_NESTING) return `the record is nested more than ${MAX_NESTING} levels deep`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? `${field} is an invalid date` : undefined;
   if (Array.isArray(value)) {
     for (const item of value) {
-      const found = forbiddenKey(item, depth + 1);
+      const found = recordProblem(item, depth + 1, field);
       if (found) return found;
     }
     return undefined;
   }
+  if (!isRecordObject(value)) return `${field} is ${describe(value)}, which cannot be sent to Zoho as JSON`;
   for (const key of Object.keys(value)) {
     if (FORBIDDEN_KEYS.has(key)) return `the record contains the key "${key}", which is not allowed`;
-    const found = forbiddenKey((value as Record<string, unknown>)[key], depth + 1);
+    const found = recordProblem((value as Record<string, unknown>)[key], depth + 1, depth === 0 ? `field ${short(key)}` : field);
     if (found) return found;
   }
   return undefined;
