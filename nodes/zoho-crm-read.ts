@@ -3,7 +3,6 @@
  * per Zoho page, or one message per record (with msg.parts for a Join node). The paging itself
  * lives in zoho/records.ts; this file reads the settings, sends messages and shows progress.
  */
-import { setMaxListeners } from "events";
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import { ZohoClient, invalidInput } from "./zoho";
 import {
@@ -19,7 +18,7 @@ import {
   recordIdOf,
   searchPages,
 } from "./zoho/records";
-import { CreditsWatch, asError, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+import { CreditsWatch, NodeJobs, connectionClient, connectionNode, evaluate, moduleName } from "./common/node-helpers";
 import type { ZohoConfigNode } from "./common/config-node";
 
 interface ReadDef extends NodeDef {
@@ -81,10 +80,7 @@ export = function register(RED: NodeAPI): void {
   function ZohoCrmRead(this: Node, def: ReadDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const abort = new AbortController();
-    setMaxListeners(0, abort.signal); // every read/batch in flight listens to it
-    const jobs = new Set<Promise<void>>();
-    let closing = false;
+    const jobs = new NodeJobs(node, { quietWhenClosing: true });
 
     const operation: Operation = OPERATIONS.includes(def.operation as Operation) ? (def.operation as Operation) : "list";
     const output: Output = OUTPUTS.includes(def.output as Output) ? (def.output as Output) : "array";
@@ -92,7 +88,7 @@ export = function register(RED: NodeAPI): void {
       node,
       connectionNode(RED, def.connection),
       (left) => RED._("zoho-crm-read.status.creditsLeft", { credits: left }),
-      () => jobs.size > 0,
+      () => jobs.busy,
     );
 
     /** Green "N records", or yellow with the credits left when the connection runs low. */
@@ -111,7 +107,7 @@ export = function register(RED: NodeAPI): void {
     async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
       if (!OPERATIONS.includes(def.operation as Operation)) throw invalidInput(`unknown operation "${String(def.operation)}"`);
       const { config, client } = connectionClient(RED, def.connection);
-      const signal = abort.signal;
+      const signal = jobs.signal;
       const meta = (extra: Omit<ZohoMeta, "operation" | "creditsRemaining">): ZohoMeta => {
         const m: ZohoMeta = { ...extra, operation };
         const credits = client.creditsRemaining ?? (config as ZohoConfigNode).creditsRemaining;
@@ -209,7 +205,7 @@ export = function register(RED: NodeAPI): void {
           }
         } catch (err) {
           // Records already read still go out (without parts.count: the sequence is incomplete).
-          if (pending && !closing) send(pending);
+          if (pending && !jobs.closing) send(pending);
           throw err;
         }
         if (pending) {
@@ -271,32 +267,10 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      const job = handle(msg, send)
-        .then(
-          () => {
-            credits.shown("result");
-            done();
-          },
-          (err: unknown) => {
-            if (closing) return done(); // stopped by a redeploy: not an error to catch
-            node.status(errorStatus(err));
-            credits.shown("error");
-            done(asError(err));
-          },
-        )
-        .finally(() => jobs.delete(job));
-      jobs.add(job);
+      jobs.run(credits, done, () => handle(msg, send));
     });
 
-    node.on("close", (closed: () => void) => {
-      closing = true;
-      credits.dispose();
-      abort.abort();
-      Promise.allSettled([...jobs]).then(() => {
-        node.status({});
-        closed();
-      });
-    });
+    node.on("close", (closed: () => void) => jobs.close(credits, closed));
   }
 
   RED.nodes.registerType("zoho-crm-read", ZohoCrmRead as unknown as (this: Node, def: NodeDef) => void);

@@ -3,7 +3,6 @@
  * records Zoho accepted, output 2 the ones it did not (or whose outcome is unknown), each paired
  * with Zoho's answer. The batching and the no-double-write policy live in zoho/writes.ts.
  */
-import { setMaxListeners } from "events";
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import {
   WriteOperation,
@@ -16,7 +15,7 @@ import {
   normaliseTrigger,
   writeRecords,
 } from "./zoho";
-import { CreditsWatch, asError, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+import { CreditsWatch, NodeJobs, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
 
 interface WriteDef extends NodeDef {
   connection?: string;
@@ -44,16 +43,14 @@ export = function register(RED: NodeAPI): void {
   function ZohoCrmWrite(this: Node, def: WriteDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const abort = new AbortController();
-    setMaxListeners(0, abort.signal); // every read/batch in flight listens to it
-    const jobs = new Set<Promise<void>>();
+    const jobs = new NodeJobs(node, { quietWhenClosing: false });
     /** Progress of the messages being written, for one status line across all of them. */
     const progress = new Map<object, { done: number; total: number }>();
     const credits = new CreditsWatch(
       node,
       connectionNode(RED, def.connection),
       (left) => RED._("zoho-crm-write.status.creditsLeft", { credits: left }),
-      () => jobs.size > 0,
+      () => jobs.busy,
     );
 
     const showProgress = () => {
@@ -86,7 +83,7 @@ export = function register(RED: NodeAPI): void {
           records,
           duplicateCheckFields,
           trigger,
-          signal: abort.signal,
+          signal: jobs.signal,
           onProgress: (done, total) => {
             progress.set(key, { done, total });
             showProgress();
@@ -108,7 +105,7 @@ export = function register(RED: NodeAPI): void {
 
       // A batch that failed as a whole is reported to Catch nodes, once per message.
       let requestError = results.find((r) => r.requestError)?.requestError;
-      if (abort.signal.aborted && failed.length > 0) requestError = stoppedError(results);
+      if (jobs.signal.aborted && failed.length > 0) requestError = stoppedError(results);
       if (requestError) {
         node.status(errorStatus(requestError));
       } else if (failed.length === 0) {
@@ -122,33 +119,12 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      const job = handle(msg, send)
-        .then(
-          (requestError) => {
-            credits.shown(requestError ? "error" : "result");
-            if (requestError) done(requestError);
-            else done();
-          },
-          (err) => {
-            node.status(errorStatus(err));
-            credits.shown("error");
-            done(asError(err));
-          },
-        )
-        .finally(() => jobs.delete(job));
-      jobs.add(job);
+      jobs.run(credits, done, () => handle(msg, send));
     });
 
     // Stop promptly: batches not yet sent come out as ABORTED, batches in flight as OUTCOME_UNKNOWN,
     // and each message still reports every record (outputs and the log) before the node goes.
-    node.on("close", (closed: () => void) => {
-      credits.dispose();
-      abort.abort();
-      Promise.allSettled([...jobs]).then(() => {
-        node.status({});
-        closed();
-      });
-    });
+    node.on("close", (closed: () => void) => jobs.close(credits, closed));
   }
 
   RED.nodes.registerType("zoho-crm-write", ZohoCrmWrite as unknown as (this: Node, def: NodeDef) => void);

@@ -1,4 +1,5 @@
 /** Glue shared by the flow nodes: TypedInput evaluation, connection lookup, error reporting. */
+import { setMaxListeners } from "events";
 import type { Node, NodeAPI, NodeMessage } from "node-red";
 import { ZohoClient, ZohoError } from "../zoho";
 import { ZohoConfigNode, lowCredits } from "./config-node";
@@ -122,4 +123,64 @@ export class CreditsWatch {
 export function connectionNode(RED: NodeAPI, connectionId: unknown): ZohoConfigNode | null {
   const config = typeof connectionId === "string" && connectionId ? (RED.nodes.getNode(connectionId) as ZohoConfigNode | null) : null;
   return config && typeof config.getClient === "function" ? config : null;
+}
+
+/**
+ * The life of a flow node's input messages: each runs as a job under the node's one abort signal;
+ * on close the jobs are aborted and awaited (so every record is reported) before the node closes.
+ */
+export class NodeJobs {
+  private readonly abort = new AbortController();
+  private readonly jobs = new Set<Promise<void>>();
+  /** Set on close: a read stopped by a redeploy is not an error to catch. */
+  closing = false;
+
+  constructor(
+    private readonly node: Node,
+    private readonly options: { quietWhenClosing: boolean },
+  ) {
+    setMaxListeners(0, this.abort.signal); // every read/batch in flight listens to it
+  }
+
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  get busy(): boolean {
+    return this.jobs.size > 0;
+  }
+
+  /**
+   * Run one message. `run` resolves with an error for Catch nodes (its status already shown) or
+   * nothing; a rejection shows a red status and goes to Catch.
+   */
+  run(credits: CreditsWatch, done: (err?: Error) => void, run: () => Promise<Error | void>): void {
+    const job = run()
+      .then(
+        (requestError) => {
+          credits.shown(requestError ? "error" : "result");
+          if (requestError) done(requestError);
+          else done();
+        },
+        (err: unknown) => {
+          if (this.closing && this.options.quietWhenClosing) return done();
+          this.node.status(errorStatus(err));
+          credits.shown("error");
+          done(asError(err));
+        },
+      )
+      .finally(() => this.jobs.delete(job));
+    this.jobs.add(job);
+  }
+
+  /** Wire to node.on("close"): abort everything, wait for the jobs, clear the status. */
+  close(credits: CreditsWatch, closed: () => void): void {
+    this.closing = true;
+    credits.dispose();
+    this.abort.abort();
+    Promise.allSettled([...this.jobs]).then(() => {
+      this.node.status({});
+      closed();
+    });
+  }
 }
