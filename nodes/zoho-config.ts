@@ -7,7 +7,7 @@ import type { NodeAPI, Node, NodeDef } from "node-red";
 import { ZohoClient, ZohoError } from "./zoho";
 import { ConnectionCredentials, ConnectionSettings, createClient, normaliseSettings, validAccountsUrl } from "./common/connection";
 import { ZohoConfigDef, ZohoConfigNode, clientTuning, lowCreditsThreshold } from "./common/config-node";
-import { registerAdminRoutes } from "./common/admin-routes";
+import { forgetDraft, registerAdminRoutes } from "./common/admin-routes";
 
 export = function register(RED: NodeAPI): void {
   function ZohoConfig(this: ZohoConfigNode, def: ZohoConfigDef) {
@@ -17,8 +17,9 @@ export = function register(RED: NodeAPI): void {
     node.setMaxListeners(0); // every node using the connection listens for "credits"
     node.lowCreditsThreshold = lowCreditsThreshold(RED);
     let client: ZohoClient | undefined;
-    // Clients replaced by a new refresh token may still serve reads in progress; all close with the node.
     const clients = new Set<ZohoClient>();
+    // Deployed now: a Refresh Token pressed in the dialog before this Deploy no longer needs its draft client.
+    forgetDraft(node.id);
 
     const build = (settings: ConnectionSettings, creds: ConnectionCredentials) => {
       const built = createClient(settings, creds, {
@@ -47,12 +48,6 @@ export = function register(RED: NodeAPI): void {
       if (!clientId || !clientSecret) throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
       if (!refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
       return client;
-    };
-
-    node.useCredentials = (settings, creds) => {
-      node.settings = settings;
-      node.credentials = { ...creds };
-      client = build(settings, creds);
     };
 
     // Redeploy or shutdown: every call still running ends now and the connection's sockets close.

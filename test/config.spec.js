@@ -30,18 +30,95 @@ describe("zoho-config node", function () {
     (() => helper.getNode("conn").getClient()).should.throw(/NO_REFRESH_TOKEN.*Refresh Token/);
   });
 
-  it("reads credentials from environment variables", async () => {
+  it("reads credentials from environment variables named as ${VAR}", async () => {
     process.env.TEST_ZOHO_SECRET = CLIENT_SECRET;
-    process.env.ZOHO_REFRESH_TOKEN = refreshToken;
+    process.env.TEST_ZOHO_REFRESH = refreshToken;
     try {
       const { node } = configFlow(sim, refreshToken);
-      await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: "${TEST_ZOHO_SECRET}" } });
+      await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: "${TEST_ZOHO_SECRET}", refreshToken: "${TEST_ZOHO_REFRESH}" } });
       const res = await helper.getNode("conn").getClient().request({ method: "GET", path: "/org" });
       res.status.should.equal(200);
     } finally {
       delete process.env.TEST_ZOHO_SECRET;
+      delete process.env.TEST_ZOHO_REFRESH;
+    }
+  });
+
+  it("never falls back from an empty credential to ZOHO_* environment variables", async () => {
+    process.env.ZOHO_CLIENT_ID = CLIENT_ID;
+    process.env.ZOHO_CLIENT_SECRET = CLIENT_SECRET;
+    process.env.ZOHO_REFRESH_TOKEN = refreshToken;
+    try {
+      const { node } = configFlow(sim, refreshToken);
+      await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
+      (() => helper.getNode("conn").getClient()).should.throw(/NO_REFRESH_TOKEN/);
+      await helper.unload();
+      await helper.load(configNode, [node], { conn: {} });
+      (() => helper.getNode("conn").getClient()).should.throw(/MISSING_CREDENTIALS/);
+    } finally {
+      delete process.env.ZOHO_CLIENT_ID;
+      delete process.env.ZOHO_CLIENT_SECRET;
       delete process.env.ZOHO_REFRESH_TOKEN;
     }
+  });
+
+  describe("the access token outlives deploys", function () {
+    const readNode = require(require("./fixtures").readNodePath);
+    async function deployAndRead(token, id = "conn") {
+      const { node, credentials } = configFlow(sim, token, id);
+      const flow = [node, { id: "r", type: "zoho-crm-read", connection: id, operation: "list", module: "Leads", fields: "Last_Name", output: "array", wires: [["out"]] }, { id: "out", type: "helper" }];
+      await helper.load([configNode, readNode], flow, credentials);
+      const got = new Promise((resolve) => helper.getNode("out").once("input", resolve));
+      helper.getNode("r").receive({ payload: "go" });
+      const msg = await got;
+      await helper.unload(); // a full deploy stops every node, the connection included
+      return msg;
+    }
+
+    it("N full deploys of one connection, each followed by a read, mint exactly one access token", async () => {
+      sim.seedRecords("Leads", 3);
+      for (let i = 0; i < 5; i++) (await deployAndRead(refreshToken)).payload.should.have.length(3);
+      sim.tokenRefreshCount.should.equal(1);
+      // A second connection node with the same credentials shares it too.
+      (await deployAndRead(refreshToken, "conn2")).payload.should.have.length(3);
+      sim.tokenRefreshCount.should.equal(1);
+    });
+
+    it("a new refresh token starts afresh, and so does a revoked one", async () => {
+      sim.seedRecords("Leads", 1);
+      await deployAndRead(refreshToken);
+      await deployAndRead(sim.issueRefreshToken(CLIENT_ID));
+      sim.tokenRefreshCount.should.equal(2);
+      // Revoked: the cached access token dies with it, and the read fails with advice instead of reusing it.
+      sim.revokeRefreshToken(refreshToken);
+      const { node, credentials } = configFlow(sim, refreshToken);
+      await helper.load(configNode, [node], credentials);
+      const err = await helper.getNode("conn").getClient().request({ method: "GET", path: "/org" }).then(() => null, (e) => e);
+      should(err).not.be.null();
+      err.code.should.equal("invalid_code");
+      err.message.should.match(/Refresh Token/);
+    });
+  });
+
+  describe("GET zoho-config/:id/credential-sources", function () {
+    it("says whether each credential is stored or read from an environment variable, never its value", async () => {
+      process.env.TEST_ZOHO_SECRET_SRC = CLIENT_SECRET;
+      try {
+        const { node } = configFlow(sim, refreshToken);
+        await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: "${TEST_ZOHO_SECRET_SRC}", refreshToken: "${TEST_ZOHO_UNSET_VAR}" } });
+        const res = await helper.request().get("/zoho-config/conn/credential-sources");
+        res.status.should.equal(200);
+        res.body.should.eql({
+          clientId: { source: "stored" },
+          clientSecret: { source: "env", variable: "TEST_ZOHO_SECRET_SRC", set: true },
+          refreshToken: { source: "env", variable: "TEST_ZOHO_UNSET_VAR", set: false },
+        });
+        JSON.stringify(res.body).should.not.containEql(CLIENT_SECRET);
+        (await helper.request().get("/zoho-config/nothing/credential-sources")).body.clientId.should.eql({ source: "none" });
+      } finally {
+        delete process.env.TEST_ZOHO_SECRET_SRC;
+      }
+    });
   });
 
   describe("POST zoho-config/:id/refresh-token", function () {
@@ -68,14 +145,60 @@ describe("zoho-config node", function () {
       sim.tokenRefreshCount.should.equal(0);
     });
 
-    it("falls back to stored credentials for password placeholders and updates the deployed node", async () => {
+    it("falls back to stored credentials for password placeholders, and leaves the running connection alone", async () => {
       const { node } = configFlow(sim, refreshToken);
       await helper.load(configNode, [node], { conn: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET } });
-      const res = await post("conn", { clientId: CLIENT_ID, clientSecret: "__PWRD__", grantToken: sim.issueGrantToken(CLIENT_ID), accountsUrl: sim.url });
-      res.status.should.equal(200);
       const conn = helper.getNode("conn");
-      const api = await conn.getClient().request({ method: "GET", path: "/org" });
-      api.status.should.equal(200);
+      const before = { ...conn.settings };
+      // The dialog has unsaved changes (data center, concurrency...) and then the user presses Cancel.
+      const res = await post("conn", {
+        clientId: CLIENT_ID,
+        clientSecret: "__PWRD__",
+        grantToken: sim.issueGrantToken(CLIENT_ID),
+        accountsUrl: sim.url,
+        dataCenter: "eu",
+        environment: "sandbox",
+        concurrency: 20,
+      });
+      res.status.should.equal(200);
+      helper.credentials.get("conn").refreshToken.should.be.a.String().and.not.be.empty();
+      // What runs is what was deployed: same settings, and still no refresh token until Deploy.
+      helper.getNode("conn").should.equal(conn);
+      conn.settings.should.eql(before);
+      (() => conn.getClient()).should.throw(/NO_REFRESH_TOKEN/);
+      // The pickers and Test connection use the dialog's exchange meanwhile.
+      const modules = await helper.request().get("/zoho-config/conn/modules");
+      modules.status.should.equal(200);
+      // Deploying the connection again makes it use the new refresh token, with no extra token minted.
+      const stored = helper.credentials.get("conn");
+      await helper.unload();
+      await helper.load(configNode, [node], { conn: stored });
+      (await helper.getNode("conn").getClient().request({ method: "GET", path: "/org" })).status.should.equal(200);
+      sim.tokenRefreshCount.should.equal(0);
+    });
+
+    it("refuses (404) an id whose deployed node is not a zoho-config, before exchanging the grant", async () => {
+      const inject = { id: "notconn", type: "inject", wires: [] };
+      const injectNode = require("@node-red/nodes/core/common/20-inject.js");
+      await helper.load([configNode, injectNode], [inject]);
+      const grantToken = sim.issueGrantToken(CLIENT_ID);
+      const res = await post("notconn", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken, accountsUrl: sim.url });
+      res.status.should.equal(404);
+      sim.count({ path: "/oauth/v2/token" }).should.equal(0);
+      should(helper.credentials.get("notconn")).be.undefined();
+    });
+
+    it("seeds the token cache with the exchange's access token: the first read after Deploy mints none", async () => {
+      await helper.load(configNode, []);
+      const res = await post("fresh", { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: sim.issueGrantToken(CLIENT_ID), accountsUrl: sim.url });
+      res.status.should.equal(200);
+      const stored = helper.credentials.get("fresh");
+      await helper.unload();
+      const { node } = configFlow(sim, stored.refreshToken, "fresh");
+      await helper.load(configNode, [node], { fresh: stored });
+      (await helper.getNode("fresh").getClient().request({ method: "GET", path: "/org" })).status.should.equal(200);
+      sim.tokenRefreshCount.should.equal(0);
+      sim.count({ path: "/oauth/v2/token" }).should.equal(1); // the exchange itself
     });
 
     it("answers Zoho's errors as 4xx JSON with advice", async () => {
@@ -128,7 +251,8 @@ describe("zoho-config node", function () {
       // Pickers reuse one access token and cache metadata.
       await helper.request().get("/zoho-config/draft/modules");
       sim.count({ path: "/crm/v8/settings/modules" }).should.equal(1);
-      sim.tokenRefreshCount.should.equal(1);
+      // The access token that came with the exchange serves them: no refresh at all.
+      sim.tokenRefreshCount.should.equal(0);
       for (const r of [test, modules]) {
         const text = JSON.stringify(r.body);
         text.should.not.containEql(CLIENT_SECRET);

@@ -6,9 +6,9 @@
 import type { NodeAPI } from "node-red";
 import type { Request, Response } from "express";
 import { createHash } from "crypto";
-import { ZohoClient, ZohoError, accountsBaseUrl, exchangeGrantToken, resolveApiBase, listFields, listModules } from "../zoho";
+import { ZohoClient, ZohoError, accountsBaseUrl, exchangeGrantToken, resolveApiBase, listFields, listModules, seedAccessToken } from "../zoho";
 import { moduleName } from "./node-helpers";
-import { ConnectionCredentials, ConnectionSettings, createClient, normaliseSettings, resolveCredential, validAccountsUrl } from "./connection";
+import { ConnectionCredentials, ConnectionSettings, createClient, credentialSource, normaliseSettings, resolveCredential, validAccountsUrl } from "./connection";
 import { clientTuning } from "./config-node";
 import type { ZohoConfigNode } from "./config-node";
 
@@ -58,6 +58,26 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     });
   });
 
+  // Where each credential comes from (stored or ${VAR}), for the dialog: never a value.
+  RED.httpAdmin.get("/zoho-config/:id/credential-sources", RED.auth.needsPermission("zoho-config.read"), (req: Request, res: Response) => {
+    const id = String(req.params.id ?? "");
+    if (!validNodeId(id)) {
+      res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
+      return;
+    }
+    const node = RED.nodes.getNode(id);
+    if (node && node.type !== "zoho-config") {
+      res.status(404).json({ error: "not_found", message: "No Zoho connection with this id" });
+      return;
+    }
+    const saved = (RED.nodes.getCredentials(id) ?? {}) as ConnectionCredentials;
+    res.json({
+      clientId: credentialSource(saved.clientId),
+      clientSecret: credentialSource(saved.clientSecret),
+      refreshToken: credentialSource(saved.refreshToken),
+    });
+  });
+
   // Live pickers for the read/write dialogs. Metadata is cached briefly per connection (metadata.ts).
   RED.httpAdmin.get("/zoho-config/:id/modules", RED.auth.needsPermission("zoho-config.read"), (req: Request, res: Response) => {
     withClient(RED, req, res, async (client) => {
@@ -102,29 +122,41 @@ export function registerAdminRoutes(RED: NodeAPI): void {
 }
 
 /**
- * The connection's client for an admin route: the deployed node's shared one or, for a dialog whose
- * Refresh Token was pressed but not yet deployed, a client built from that exchange's settings and
- * kept briefly so repeated picker calls reuse one access token. Hosts never come from the request:
- * a read-only user must not be able to send the stored secrets to a server of their choosing.
+ * The connection's client for an admin route. After Refresh Token, the dialog's settings and the
+ * new refresh token serve the pickers and Test connection (a "draft" client, kept briefly so
+ * repeated picker calls share one access token) until the connection is next deployed; otherwise
+ * the deployed node's shared client. Hosts never come from the request: a read-only user must not
+ * be able to send the stored secrets to a server of their choosing.
  */
 const draftSettings = new Map<string, ConnectionSettings>();
 const draftClients = new Map<string, { key: string; client: ZohoClient; expires: number }>();
 const DRAFT_CLIENT_TTL_MS = 10 * 60_000;
 
+function setDraft(id: string, settings: ConnectionSettings): void {
+  draftSettings.set(id, settings);
+}
+
+/** A (re)deployed connection runs with what was deployed: drafts of its dialog are done with. */
+export function forgetDraft(id: string): void {
+  draftSettings.delete(id);
+  draftClients.get(id)?.client.close();
+  draftClients.delete(id);
+}
+
 export function adminClient(RED: NodeAPI, id: string): { client: ZohoClient; settings: ConnectionSettings } {
   const now = Date.now();
-  // Expired drafts close their sockets; a draft whose node is now deployed is no longer needed.
   for (const [k, v] of draftClients) {
-    if (v.expires < now || (k === id && RED.nodes.getNode(k))) {
-      v.client.close();
+    if (v.expires < now) {
+      v.client.close(); // expired drafts close their sockets
       draftClients.delete(k);
     }
   }
-  const deployed = RED.nodes.getNode(id) as ZohoConfigNode | null;
-  if (deployed && typeof deployed.getClient === "function") return { client: deployed.getClient(), settings: deployed.settings };
+  const node = RED.nodes.getNode(id);
+  const deployed = node && node.type === "zoho-config" ? (node as ZohoConfigNode) : null;
   const settings = draftSettings.get(id);
   const saved = RED.nodes.getCredentials(id) as ConnectionCredentials | undefined;
   if (!settings || !saved) {
+    if (deployed) return { client: deployed.getClient(), settings: deployed.settings };
     throw new ZohoError({
       code: "NOT_DEPLOYED",
       message: "this connection is not deployed yet",
@@ -186,8 +218,8 @@ function stringField(body: Record<string, unknown>, key: string): string | undef
 /** A field from the dialog, or the stored credential when the dialog sent nothing or the placeholder. */
 function pick(body: Record<string, unknown>, saved: ConnectionCredentials, key: "clientId" | "clientSecret"): string {
   const sent = stringField(body, key);
-  if (sent && sent !== PASSWORD_PLACEHOLDER) return resolveCredential(sent, key);
-  return resolveCredential(saved[key], key);
+  if (sent && sent !== PASSWORD_PLACEHOLDER) return resolveCredential(sent);
+  return resolveCredential(saved[key]);
 }
 
 async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Promise<void> {
@@ -200,9 +232,15 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
     res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
     return;
   }
+  const deployedNode = RED.nodes.getNode(id);
+  if (deployedNode && deployedNode.type !== "zoho-config") {
+    // Never exchange a grant for (or store credentials on) a node of another type.
+    res.status(404).json({ error: "not_found", message: "No Zoho connection with this id" });
+    return;
+  }
+  const deployed = deployedNode as ZohoConfigNode | null;
   const body = (req.body && typeof req.body === "object" ? req.body : {}) as Record<string, unknown>;
   const saved = ((RED.nodes.getCredentials(id) as ConnectionCredentials | undefined) ?? {}) as ConnectionCredentials;
-  const deployed = RED.nodes.getNode(id) as ZohoConfigNode | null;
 
   const clientId = pick(body, saved, "clientId");
   const clientSecret = pick(body, saved, "clientSecret");
@@ -229,8 +267,9 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
   }
 
   try {
+    const accountsUrl = accountsBaseUrl(settings.dataCenter, settings.accountsUrl);
     const grant = await exchangeGrantToken({
-      accountsUrl: accountsBaseUrl(settings.dataCenter, settings.accountsUrl),
+      accountsUrl,
       clientId,
       clientSecret,
       grantToken,
@@ -246,8 +285,11 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
       apiDomain: grant.apiDomain,
     };
     await RED.nodes.addCredentials(id, merged);
-    draftSettings.set(id, settings);
-    deployed?.useCredentials(settings, merged);
+    // The access token that came with the exchange serves the first calls after Deploy.
+    seedAccessToken(accountsUrl, clientId, grant);
+    // The dialog's settings serve the pickers until Deploy; the running connection is left as it is
+    // (the user may still press Cancel).
+    setDraft(id, settings);
     RED.log.info(`zoho-config ${id}: refresh token stored (API domain ${apiBase})`);
     res.json({ apiDomain: apiBase, scope: grant.scope ?? "", issuedAt: new Date().toISOString() });
   } catch (err) {

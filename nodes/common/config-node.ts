@@ -15,8 +15,6 @@ export interface ZohoConfigNode extends Node<ConnectionCredentials> {
   settings: ConnectionSettings;
   /** The shared client; throws a ZohoError with advice when the connection is not usable yet. */
   getClient(): ZohoClient;
-  /** Swap in a freshly exchanged refresh token without waiting for a deploy. */
-  useCredentials(settings: ConnectionSettings, creds: ConnectionCredentials): void;
   /** API credits Zoho reported left (X-API-CREDITS-REMAINING), once it has reported any. */
   creditsRemaining?: number;
   /** Below this many credits left, the nodes using the connection show a yellow warning. */

@@ -1,7 +1,7 @@
 /**
  * How a connection's settings become a Zoho client. Shared by the config node and its admin routes.
- * Credentials may name environment variables (`${ZOHO_CLIENT_ID}`); empty ones fall back to
- * ZOHO_CLIENT_ID / ZOHO_CLIENT_SECRET / ZOHO_REFRESH_TOKEN, so containers can run without the editor.
+ * Credentials may name environment variables (`${ZOHO_CLIENT_ID}`), so containers can run without
+ * the editor; a credential left empty is missing (no implicit fallback).
  */
 import {
   DataCenter,
@@ -29,21 +29,36 @@ export interface ConnectionCredentials {
   apiDomain?: string;
 }
 
-export const ENV_FALLBACK: Record<"clientId" | "clientSecret" | "refreshToken", string> = {
-  clientId: "ZOHO_CLIENT_ID",
-  clientSecret: "ZOHO_CLIENT_SECRET",
-  refreshToken: "ZOHO_REFRESH_TOKEN",
-};
+export type CredentialKey = "clientId" | "clientSecret" | "refreshToken";
 
 const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
-/** A credential as typed, `${VAR}` resolved from the environment, or the default variable when empty. */
-export function resolveCredential(value: unknown, key: keyof typeof ENV_FALLBACK, env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * A credential as typed, or `${VAR}` resolved from the environment. An empty credential stays
+ * empty: there is no silent fallback to a default variable, which would hand a second connection
+ * (a sandbox, say) the first one's production token.
+ */
+export function resolveCredential(value: unknown, env: NodeJS.ProcessEnv = process.env): string {
   const text = typeof value === "string" ? value.trim() : "";
   const ref = ENV_REF.exec(text);
   if (ref) return (env[ref[1]] ?? "").trim();
-  if (text) return text;
-  return (env[ENV_FALLBACK[key]] ?? "").trim();
+  return text;
+}
+
+/** Where a credential comes from, for the dialog: never its value. */
+export interface CredentialSource {
+  source: "stored" | "env" | "none";
+  /** The environment variable's name, for `${VAR}` references. */
+  variable?: string;
+  /** Whether that variable is set (non-empty) in the runtime's environment. */
+  set?: boolean;
+}
+
+export function credentialSource(value: unknown, env: NodeJS.ProcessEnv = process.env): CredentialSource {
+  const text = typeof value === "string" ? value.trim() : "";
+  const ref = ENV_REF.exec(text);
+  if (ref) return { source: "env", variable: ref[1], set: !!(env[ref[1]] ?? "").trim() };
+  return { source: text ? "stored" : "none" };
 }
 
 export function normaliseSettings(raw: { dataCenter?: unknown; environment?: unknown; accountsUrl?: unknown; concurrency?: unknown }): ConnectionSettings {
@@ -76,9 +91,9 @@ export function createClient(
     accountsUrl: accountsBaseUrl(settings.dataCenter, settings.accountsUrl),
     trustAnyApiDomain: settings.accountsUrl !== "",
     environment: settings.environment,
-    clientId: resolveCredential(creds.clientId, "clientId"),
-    clientSecret: resolveCredential(creds.clientSecret, "clientSecret"),
-    refreshToken: resolveCredential(creds.refreshToken, "refreshToken"),
+    clientId: resolveCredential(creds.clientId),
+    clientSecret: resolveCredential(creds.clientSecret),
+    refreshToken: resolveCredential(creds.refreshToken),
     apiDomain: creds.apiDomain,
     concurrency: settings.concurrency,
     ...extra,

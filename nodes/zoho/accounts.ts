@@ -3,6 +3,7 @@
  * The token endpoint answers most errors with HTTP 200 and an "error" key (zoho-crm-api.md §2.2),
  * so success means: 2xx AND an access_token in the body.
  */
+import { createHash } from "crypto";
 import { ZohoError } from "./errors";
 import { HttpSend, httpSend } from "./transport";
 import { sleep } from "./concurrency";
@@ -139,23 +140,78 @@ export interface AccessToken {
 }
 
 /**
- * One per connection: caches the access token, refreshes shortly before expiry, and makes
- * concurrent callers share a single in-flight refresh (Zoho allows 10 per 10 minutes).
+ * What one refresh token has bought: its current access token and any "Access Denied" cool-down.
+ * Kept at process level, not on a connection, because the editor deploys *full* by default: a
+ * cache on the node object dies at every Deploy, and Zoho allows only 10 new access tokens per
+ * refresh token per 10 minutes before it locks the user out.
+ */
+interface TokenState {
+  token?: string;
+  /** The API domain Zoho returned with the token (production host; environments apply per client). */
+  apiDomain?: string;
+  expiresAt: number;
+  scope?: string;
+  /** The refresh shared by every connection holding this refresh token. */
+  inflight?: Promise<void>;
+  throttledUntil: number;
+  throttleCooldown?: number;
+}
+
+const tokenStates = new Map<string, TokenState>();
+
+/** Accounts server + client ID + a hash of the refresh token: the token itself is never a key. */
+export function tokenCacheKey(accountsUrl: string, clientId: string, refreshToken: string): string {
+  const tokenHash = createHash("sha256").update(refreshToken).digest("hex");
+  return createHash("sha256").update(JSON.stringify([stripTrailingSlash(accountsUrl), clientId, tokenHash])).digest("hex");
+}
+
+function tokenState(key: string): TokenState {
+  let state = tokenStates.get(key);
+  if (!state) {
+    // Forget states whose token has expired and that hold no cool-down, so the map stays small.
+    const now = Date.now();
+    for (const [k, s] of tokenStates) if (!s.inflight && s.expiresAt < now && s.throttledUntil < now) tokenStates.delete(k);
+    state = { expiresAt: 0, throttledUntil: 0 };
+    tokenStates.set(key, state);
+  }
+  return state;
+}
+
+/** The grant-token exchange hands back an access token too: keep it rather than mint another. */
+export function seedAccessToken(accountsUrl: string, clientId: string, grant: TokenGrant, now = Date.now()): void {
+  if (!grant.refreshToken) return;
+  const state = tokenState(tokenCacheKey(accountsUrl, clientId, grant.refreshToken));
+  state.token = grant.accessToken;
+  state.apiDomain = grant.apiDomain;
+  state.scope = grant.scope;
+  state.expiresAt = now + grant.expiresInMs;
+}
+
+/** Forget every cached access token and cool-down (tests; a process that wants a clean start). */
+export function clearTokenCache(): void {
+  tokenStates.clear();
+}
+
+/**
+ * One per connection, over the process-level state of its refresh token: hands out the cached
+ * access token, refreshes shortly before expiry, and makes concurrent callers (of every
+ * connection with the same refresh token) share a single in-flight refresh.
  */
 export class TokenManager {
-  private current?: AccessToken;
-  private inflight?: Promise<AccessToken>;
-  private throttledUntil = 0;
-  private throttleCooldown: number;
-  private lastScope?: string;
+  private readonly key: string;
+  /** Refreshes this manager made itself (troubleshooting and tests). */
   refreshCount = 0;
 
   constructor(private readonly opts: TokenManagerOptions) {
-    this.throttleCooldown = opts.throttleCooldownMs ?? 60_000;
+    this.key = tokenCacheKey(opts.accountsUrl, opts.clientId, opts.refreshToken);
+  }
+
+  private get state(): TokenState {
+    return tokenState(this.key);
   }
 
   get scope(): string | undefined {
-    return this.lastScope;
+    return this.state.scope;
   }
 
   /** Which credentials are set (never their values). */
@@ -177,27 +233,47 @@ export class TokenManager {
 
   async getAccessToken(): Promise<AccessToken> {
     const margin = this.opts.refreshMarginMs ?? 5 * 60_000;
-    if (this.current && this.current.expiresAt - margin > this.now()) return this.current;
+    const state = this.state;
+    if (state.token && state.expiresAt - margin > this.now()) return this.accessOf(state);
     return this.refresh();
+  }
+
+  private accessOf(state: TokenState): AccessToken {
+    const apiBase = resolveApiBase(state.apiDomain || this.opts.apiDomain || "", this.opts.environment, !!this.opts.trustAnyApiDomain);
+    return { token: state.token!, apiBase, expiresAt: state.expiresAt };
   }
 
   /** Called after Zoho rejected `token` with INVALID_TOKEN: the next caller gets a fresh one. */
   invalidate(token: string): void {
-    if (this.current?.token === token) this.current = undefined;
+    const state = this.state;
+    if (state.token === token) {
+      state.token = undefined;
+      state.expiresAt = 0;
+    }
   }
 
-  refresh(): Promise<AccessToken> {
-    if (!this.inflight) {
-      this.inflight = this.doRefresh().finally(() => {
-        this.inflight = undefined;
+  async refresh(): Promise<AccessToken> {
+    const state = this.state;
+    if (!state.inflight) {
+      state.inflight = this.doRefresh(state).finally(() => {
+        state.inflight = undefined;
       });
     }
-    return this.inflight;
+    try {
+      await state.inflight;
+    } catch (err) {
+      // A refresh started by a connection that has since closed ends as ABORTED; this one is still open.
+      if (!(err instanceof ZohoError && err.code === "ABORTED") || this.opts.signal?.aborted) throw err;
+      return this.refresh();
+    }
+    if (!state.token) throw new ZohoError({ code: "INVALID_TOKEN", message: "the access token was withdrawn during the refresh", retryable: true, notProcessed: true });
+    return this.accessOf(state);
   }
 
-  private async doRefresh(): Promise<AccessToken> {
+  private async doRefresh(state: TokenState): Promise<void> {
     if (!this.opts.refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
-    const wait = this.throttledUntil - this.now();
+    const baseCooldown = this.opts.throttleCooldownMs ?? 60_000;
+    const wait = state.throttledUntil - this.now();
     if (wait > 0) {
       throw new ZohoError({
         code: "TOKEN_RATE_LIMITED",
@@ -219,21 +295,30 @@ export class TokenManager {
           timeoutMs: this.opts.timeoutMs,
           signal: this.opts.signal,
         });
-        this.throttleCooldown = this.opts.throttleCooldownMs ?? 60_000;
+        // Where calls would go is checked before the token is kept.
+        const apiBase = resolveApiBase(grant.apiDomain || state.apiDomain || this.opts.apiDomain || "", this.opts.environment, !!this.opts.trustAnyApiDomain);
+        state.throttleCooldown = baseCooldown;
         this.refreshCount++;
-        this.lastScope = grant.scope ?? this.lastScope;
-        const apiBase = resolveApiBase(grant.apiDomain || this.opts.apiDomain || "", this.opts.environment, !!this.opts.trustAnyApiDomain);
-        this.current = { token: grant.accessToken, apiBase, expiresAt: this.now() + grant.expiresInMs };
+        state.token = grant.accessToken;
+        state.apiDomain = grant.apiDomain || state.apiDomain;
+        state.scope = grant.scope ?? state.scope;
+        state.expiresAt = this.now() + grant.expiresInMs;
         this.log(`new access token (valid ${Math.round(grant.expiresInMs / 1000)} s, API domain ${apiBase})`);
-        return this.current;
+        return;
       } catch (err) {
         const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", message: "token request failed", retryable: true });
         if (e.code === "TOKEN_RATE_LIMITED") {
           // Back off instead of hammering: the throttle only clears after a quiet period.
-          this.throttledUntil = this.now() + this.throttleCooldown;
-          this.log(`Zoho throttled token requests (Access Denied); no new attempt for ${Math.round(this.throttleCooldown / 1000)} s`);
-          this.throttleCooldown = Math.min(this.throttleCooldown * 2, this.opts.maxThrottleCooldownMs ?? 15 * 60_000);
+          const cooldown = state.throttleCooldown ?? baseCooldown;
+          state.throttledUntil = this.now() + cooldown;
+          this.log(`Zoho throttled token requests (Access Denied); no new attempt for ${Math.round(cooldown / 1000)} s`);
+          state.throttleCooldown = Math.min(cooldown * 2, this.opts.maxThrottleCooldownMs ?? 15 * 60_000);
           throw e;
+        }
+        if (e.code === "invalid_code") {
+          // Revoked refresh token: nothing cached for it is any good.
+          state.token = undefined;
+          state.expiresAt = 0;
         }
         if (!e.retryable || attempt >= retries) throw e;
         const base = this.opts.retryBaseDelayMs ?? 1000;
