@@ -71,6 +71,11 @@ export = function register(RED: NodeAPI): void {
       const { records, single } = payloadRecords(msg.payload, operation);
       const { config, client } = connectionClient(RED, def.connection);
       const module = moduleName(await evaluate(RED, node, def.module, def.moduleType, msg));
+      if (records.length === 0) {
+        // An empty array is nothing to do, not an error: no call, no output, done().
+        node.status({ fill: "grey", shape: "ring", text: RED._("zoho-crm-write.status.nothing") });
+        return undefined;
+      }
 
       const key = {};
       progress.set(key, { done: 0, total: records.length });
@@ -133,7 +138,6 @@ export = function register(RED: NodeAPI): void {
 /** msg.payload as a list of records, remembering whether it was a single record. */
 function payloadRecords(payload: unknown, operation: WriteOperation): { records: unknown[]; single: boolean } {
   if (Array.isArray(payload)) {
-    if (payload.length === 0) throw invalidInput("msg.payload is an empty array: nothing to write");
     return { records: payload, single: false };
   }
   if (isRecordObject(payload)) return { records: [payload], single: true };

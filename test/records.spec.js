@@ -605,7 +605,13 @@ describe("records: helpers", function () {
     (() => parseMaxRecords("abc")).should.throw();
     (() => parseMaxRecords(1.5)).should.throw();
     formatModifiedSince("2024-05-10T14:10:47+05:30").should.equal("2024-05-10T14:10:47+05:30");
-    formatModifiedSince("2024-05-10").should.equal("2024-05-10T00:00:00+00:00");
+    formatModifiedSince("2024-05-10T14:10:47.500Z").should.equal("2024-05-10T14:10:47+00:00");
+    formatModifiedSince("2024-05-10T14:10").should.equal("2024-05-10T14:10:00+00:00"); // no zone = UTC
+    formatModifiedSince("1715331047000").should.equal("2024-05-10T08:50:47+00:00"); // epoch ms as digits
+    // Strict: what JavaScript's Date would bend into some time is refused ("12" would be 2001).
+    for (const bad of ["1", "12", 12, "2024-05-10", "2024-02-30T00:00:00Z", "2024-13-01T00:00:00Z", "10/05/2024", 1.5, -1, {}, true]) {
+      (() => formatModifiedSince(bad)).should.throw(/ISO 8601/, String(bad));
+    }
     formatModifiedSince(Date.UTC(2024, 0, 2, 3, 4, 5)).should.equal("2024-01-02T03:04:05+00:00");
     (() => formatModifiedSince("yesterday")).should.throw(/ISO 8601/);
   });

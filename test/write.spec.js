@@ -196,18 +196,28 @@ describe("zoho-crm-write node", function () {
     seen.bad[0].payload.should.have.length(3);
   });
 
-  it("rejects payloads that are not records, and empty arrays, via Catch without calling Zoho", async () => {
+  it("rejects payloads that are not records via Catch without calling Zoho", async () => {
     const { seen, run } = await load();
-    for (const payload of ["text", 42, null, undefined, true, [], Buffer.from("x")]) {
+    for (const payload of ["text", 42, null, undefined, true, Buffer.from("x")]) {
       await run({ payload });
     }
-    seen.caught.should.have.length(7);
+    seen.caught.should.have.length(6);
     seen.caught.forEach((m) => m.error.code.should.equal("INVALID_INPUT"));
     seen.caught[0].error.message.should.match(/record object or an array/);
-    seen.caught[5].error.message.should.match(/empty array/);
     seen.ok.should.have.length(0);
     seen.bad.should.have.length(0);
     sim.count({ path: CRM }).should.equal(0);
+  });
+
+  it("treats an empty array as nothing to do: no call, no output, no error, done() called", async () => {
+    const { seen, run } = await load();
+    await run({ payload: [] });
+    seen.completed.should.have.length(1);
+    seen.caught.should.have.length(0);
+    seen.ok.should.have.length(0);
+    seen.bad.should.have.length(0);
+    sim.count({ path: CRM }).should.equal(0);
+    seen.status[seen.status.length - 1].should.match({ fill: "grey", text: "zoho-crm-write.status.nothing" });
   });
 
   it("rejects a bad trigger setting or a missing connection via Catch", async () => {

@@ -1,7 +1,7 @@
 /** Glue shared by the flow nodes: TypedInput evaluation, connection lookup, error reporting. */
 import { setMaxListeners } from "events";
 import type { Node, NodeAPI, NodeMessage } from "node-red";
-import { ZohoClient, ZohoError } from "../zoho";
+import { ZohoClient, ZohoError, isModuleName } from "../zoho";
 import { ZohoConfigNode, lowCredits } from "./config-node";
 
 export const TYPED_INPUT_TYPES = ["str", "msg", "flow", "global", "env"] as const;
@@ -57,13 +57,11 @@ export function text(value: unknown): string | undefined {
   return s ? s : undefined;
 }
 
-/** Module API names: letters, digits and underscores (custom modules included). */
-const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
 
 export function moduleName(value: unknown): string {
   const name = text(value);
   if (!name) throw new ZohoError({ code: "INVALID_INPUT", message: "no module given", advice: "Set the module's API name (e.g. Leads) in the node or in msg" });
-  if (!MODULE_NAME.test(name)) {
+  if (!isModuleName(name)) {
     throw new ZohoError({
       code: "INVALID_MODULE",
       message: `"${name.length > 60 ? name.slice(0, 60) + "…" : name}" is not a module API name`,

@@ -42,6 +42,13 @@ export interface ZohoRequest {
   passStatuses?: number[];
   /** Called each time the request is handed to the network (after the limiter and the token): from then on Zoho may have it. */
   onSend?: () => void;
+  /** Called when an attempt ended in a way that proves Zoho did not process it (429, refused connection). */
+  onNotProcessed?: () => void;
+  /**
+   * Who the call is for (one read, one write message): waiting calls are served round-robin
+   * between owners, so one big job cannot hold a small one behind all of its calls.
+   */
+  owner?: object;
 }
 
 export interface ZohoResponse<T = unknown> {
@@ -81,6 +88,15 @@ export type ClientLog = (level: "debug" | "trace", message: string) => void;
 export const DEFAULT_CONCURRENCY = 5;
 export const HEAVY_CONCURRENCY = 10;
 
+/**
+ * Backing off as a group (AIMD): after repeated 429s the connection halves its own in-flight limit,
+ * then raises it by one for each limit's worth of calls that succeed, up to the configured value.
+ * So a Concurrency set above the edition's limit converges instead of hammering Zoho.
+ */
+const AIMD_WINDOW_MS = 10_000;
+const AIMD_REPEATS = 2;
+const AIMD_MIN_GAP_MS = 1_000;
+
 export class ZohoClient {
   readonly tokens: TokenManager;
   private readonly send: HttpSend;
@@ -93,6 +109,9 @@ export class ZohoClient {
   private readonly closed: AbortSignal;
   creditsRemaining?: number;
   requestCount = 0;
+  private recent429: number[] = [];
+  private lastDecrease = 0;
+  private successesSinceChange = 0;
 
   constructor(private readonly opts: ZohoClientOptions) {
     if (!opts.send) this.transport = createTransport();
@@ -112,8 +131,45 @@ export class ZohoClient {
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
   }
 
+  /** The configured Concurrency of the connection. */
   get concurrency(): number {
     return Math.max(1, Math.floor(this.opts.concurrency ?? DEFAULT_CONCURRENCY));
+  }
+
+  /** Calls allowed in flight right now: the configured Concurrency, lowered after repeated 429s. */
+  get concurrencyLimit(): number {
+    return this.limiter.currentLimit;
+  }
+
+  /** Calls in flight and waiting for a slot (troubleshooting and tests). */
+  get load(): { inFlight: number; waiting: number } {
+    return { inFlight: this.limiter.inFlight, waiting: this.limiter.waiting };
+  }
+
+  private noteRateLimited(): void {
+    const now = Date.now();
+    this.recent429 = this.recent429.filter((t) => now - t < AIMD_WINDOW_MS);
+    this.recent429.push(now);
+    this.successesSinceChange = 0;
+    if (this.recent429.length < AIMD_REPEATS || now - this.lastDecrease < AIMD_MIN_GAP_MS) return;
+    const current = this.limiter.currentLimit;
+    const lowered = Math.max(1, Math.floor(current / 2));
+    this.lastDecrease = now;
+    this.recent429 = [];
+    if (lowered < current) {
+      this.limiter.setLimit(lowered);
+      this.heavyLimiter.setLimit(Math.min(lowered, this.opts.heavyConcurrency ?? HEAVY_CONCURRENCY));
+      this.log("debug", `repeated 429 TOO_MANY_REQUESTS: calls in flight lowered from ${current} to ${lowered}`);
+    }
+  }
+
+  private noteSuccess(): void {
+    const current = this.limiter.currentLimit;
+    if (current >= this.concurrency) return;
+    if (++this.successesSinceChange < current) return;
+    this.successesSinceChange = 0;
+    this.limiter.setLimit(current + 1);
+    this.heavyLimiter.setLimit(Math.min(current + 1, this.opts.heavyConcurrency ?? HEAVY_CONCURRENCY));
   }
 
   /** Stop everything now: calls in flight and waiting end as ABORTED, sockets are destroyed. */
@@ -155,6 +211,7 @@ export class ZohoClient {
       } catch (err) {
         const e = err as ZohoError;
         if (!(e instanceof ZohoError) || e.code === "ABORTED") throw err;
+        if (e.notProcessed && !e.outcomeUnknown) req.onNotProcessed?.();
         if (e.code === "INVALID_TOKEN" && !tokenRetried) {
           tokenRetried = true; // refresh once, retry once
           this.log("debug", `${describe(req)}: access token rejected (INVALID_TOKEN); refreshing it and trying once more`);
@@ -196,10 +253,10 @@ export class ZohoClient {
   }
 
   private async attempt<T>(req: ZohoRequest): Promise<ZohoResponse<T>> {
-    const releaseHeavy = req.heavy ? await this.heavyLimiter.acquire(req.signal) : undefined;
+    const releaseHeavy = req.heavy ? await this.heavyLimiter.acquire(req.signal, req.owner) : undefined;
     let release: (() => void) | undefined;
     try {
-      release = await this.limiter.acquire(req.signal);
+      release = await this.limiter.acquire(req.signal, req.owner);
       // The refresh is shared by every caller; this caller only stops waiting for it when stopped.
       const access = await untilAborted(this.tokens.getAccessToken(), req.signal);
       if (req.signal?.aborted) throw abortError();
@@ -219,6 +276,8 @@ export class ZohoClient {
       });
       this.log("trace", `${describe(req)} → ${res.status} in ${Date.now() - started} ms`);
       this.noteCredits(res.headers);
+      if (res.status === 429) this.noteRateLimited();
+      else if (res.status < 500) this.noteSuccess();
       return this.interpret<T>(res, req, access);
     } finally {
       release?.();

@@ -69,10 +69,25 @@ export function abortError(): ZohoError {
   return new ZohoError({ code: "ABORTED", message: "request cancelled" });
 }
 
-/** Limits how many requests run at once; waiters are served in arrival order. */
+interface Waiter {
+  resolve: () => void;
+  reject: (e: unknown) => void;
+  owner: object;
+  signal?: AbortSignal;
+  onAbort?: () => void;
+}
+
+/**
+ * Limits how many requests run at once, and shares the slots fairly: waiters are grouped by owner
+ * (one read, one write message) and served round-robin between owners, first come first served
+ * within one. So a 10,000-record write cannot hold a small read behind all of its batches.
+ * A waiter without an owner is a group of its own.
+ */
 export class Semaphore {
   private active = 0;
-  private readonly waiters: Array<{ resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal; onAbort?: () => void }> = [];
+  private readonly queues = new Map<object, Waiter[]>();
+  /** Owners with waiters, in the order they are served next. */
+  private readonly ring: object[] = [];
 
   constructor(private limit: number) {}
 
@@ -81,38 +96,66 @@ export class Semaphore {
     this.drain();
   }
 
+  get currentLimit(): number {
+    return this.limit;
+  }
+
   get inFlight(): number {
     return this.active;
   }
 
-  async acquire(signal?: AbortSignal): Promise<() => void> {
+  get waiting(): number {
+    let n = 0;
+    for (const q of this.queues.values()) n += q.length;
+    return n;
+  }
+
+  async acquire(signal?: AbortSignal, owner?: object): Promise<() => void> {
     if (signal?.aborted) throw abortError();
-    if (this.active < this.limit) {
+    if (this.active < this.limit && this.ring.length === 0) {
       this.active++;
       return this.releaser();
     }
     await new Promise<void>((resolve, reject) => {
-      const waiter: (typeof this.waiters)[number] = { resolve, reject, signal };
+      const waiter: Waiter = { resolve, reject, signal, owner: owner ?? {} };
       if (signal) {
         waiter.onAbort = () => {
-          const i = this.waiters.indexOf(waiter);
-          if (i >= 0) this.waiters.splice(i, 1);
+          this.remove(waiter);
           reject(abortError());
         };
         signal.addEventListener("abort", waiter.onAbort, { once: true });
       }
-      this.waiters.push(waiter);
+      const queue = this.queues.get(waiter.owner);
+      if (queue) queue.push(waiter);
+      else {
+        this.queues.set(waiter.owner, [waiter]);
+        this.ring.push(waiter.owner);
+      }
     });
     return this.releaser();
   }
 
-  async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const release = await this.acquire(signal);
+  async run<T>(fn: () => Promise<T>, signal?: AbortSignal, owner?: object): Promise<T> {
+    const release = await this.acquire(signal, owner);
     try {
       return await fn();
     } finally {
       release();
     }
+  }
+
+  private remove(waiter: Waiter): void {
+    const queue = this.queues.get(waiter.owner);
+    if (!queue) return;
+    const i = queue.indexOf(waiter);
+    if (i >= 0) queue.splice(i, 1);
+    if (queue.length === 0) this.dropOwner(waiter.owner);
+  }
+
+  private dropOwner(owner: object): void {
+    this.queues.delete(owner);
+    const i = this.ring.indexOf(owner);
+    if (i >= 0) this.ring.splice(i, 1);
   }
 
   private releaser(): () => void {
@@ -126,8 +169,12 @@ export class Semaphore {
   }
 
   private drain(): void {
-    while (this.active < this.limit && this.waiters.length > 0) {
-      const next = this.waiters.shift()!;
+    while (this.active < this.limit && this.ring.length > 0) {
+      const owner = this.ring.shift()!;
+      const queue = this.queues.get(owner)!;
+      const next = queue.shift()!;
+      if (queue.length > 0) this.ring.push(owner); // its next waiter goes behind the other owners
+      else this.queues.delete(owner);
       if (next.signal && next.onAbort) next.signal.removeEventListener("abort", next.onAbort);
       this.active++;
       next.resolve();

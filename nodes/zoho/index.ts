@@ -1,4 +1,5 @@
 export * from "./errors";
+export * from "./names";
 export * from "./datacenters";
 export * from "./accounts";
 export * from "./client";

@@ -20,6 +20,7 @@ import type { QueryValue, ZohoClient, ZohoResponse } from "./client";
 import { ZohoError, invalidInput } from "./errors";
 import { abortError } from "./concurrency";
 import { listFields, listableFieldNames } from "./metadata";
+import { FORBIDDEN_NAMES, isFieldName, isModuleName, isRecordId } from "./names";
 
 export type ZohoRecord = Record<string, unknown> & { id: string };
 
@@ -111,22 +112,13 @@ export interface GetOptions {
 // Input checks and helpers
 // ---------------------------------------------------------------------------------------------
 
-const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
-const FIELD_NAME = /^[A-Za-z0-9_$][A-Za-z0-9_$.]{0,99}$/;
-/** Keys that reach JavaScript's prototype machinery; never field names, refused rather than sent. */
-const FORBIDDEN_NAMES = new Set(["__proto__", "constructor", "prototype"]);
-
-function isFieldName(name: string): boolean {
-  return FIELD_NAME.test(name) && !FORBIDDEN_NAMES.has(name);
-}
-const RECORD_ID = /^[0-9]{1,25}$/;
 
 function assertModule(module: unknown): string {
   if (typeof module !== "string" || !module.trim()) {
     throw new ZohoError({ code: "INVALID_INPUT", message: "no module given", advice: "Set the module's API name (e.g. Leads)" });
   }
   const name = module.trim();
-  if (!MODULE_NAME.test(name)) {
+  if (!isModuleName(name)) {
     throw new ZohoError({ code: "INVALID_MODULE", message: `"${shorten(name)}" is not a module API name` });
   }
   return name;
@@ -160,7 +152,7 @@ export function recordIdOf(value: unknown): string {
   }
   const id = typeof value === "string" ? value.trim() : "";
   if (!id) throw invalidInput("no record id given");
-  if (!RECORD_ID.test(id)) throw invalidInput(`"${shorten(id)}" is not a Zoho record id (digits only)`);
+  if (!isRecordId(id)) throw invalidInput(`"${shorten(id)}" is not a Zoho record id (digits only)`);
   return id;
 }
 
@@ -179,15 +171,47 @@ function perPageOf(value: unknown): number {
   return n;
 }
 
-/** If-Modified-Since value in Zoho's format (yyyy-MM-ddTHH:mm:ss±HH:mm). */
+/** An ISO 8601 date-time: date, `T`, hours and minutes, optional seconds and fraction, optional zone. */
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+/** Epoch milliseconds from 2000-01-01 on: a smaller number is almost surely not a time at all. */
+const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
+const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
+
+const MODIFIED_SINCE_HELP = "modifiedSince must be an ISO 8601 date-time (e.g. 2024-05-10T14:10:47+05:30), a Date or epoch milliseconds (e.g. 1715331047000)";
+
+/**
+ * If-Modified-Since value in Zoho's format (yyyy-MM-ddTHH:mm:ss±HH:mm). Accepts an ISO 8601
+ * date-time (without a zone it is UTC), a Date, or epoch milliseconds as a number or a digit
+ * string; anything else (such as "12", which JavaScript would read as the year 2001) is refused.
+ */
 export function formatModifiedSince(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
-  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$/.test(value.trim())) return value.trim();
-  const date = value instanceof Date ? value : typeof value === "number" ? new Date(value) : typeof value === "string" ? new Date(value.trim()) : undefined;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw invalidInput("modifiedSince must be an ISO 8601 date-time (e.g. 2024-05-10T14:10:47+05:30), a Date or epoch milliseconds");
+  let ms: number | undefined;
+  if (value instanceof Date) ms = value.getTime();
+  else if (typeof value === "number") ms = value;
+  else if (typeof value === "string") {
+    const text = value.trim();
+    if (/^\d+$/.test(text)) ms = Number(text);
+    else {
+      const m = ISO_DATE_TIME.exec(text);
+      if (!m) throw invalidInput(MODIFIED_SINCE_HELP);
+      const [, year, month, day, hour, minute] = m.map(Number);
+      const second = m[6] === undefined ? 0 : Number(m[6]);
+      // Out-of-range parts (month 13, 25:00) would roll over silently in Date: refuse them.
+      if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) throw invalidInput(MODIFIED_SINCE_HELP);
+      const zohoFormat = m[6] !== undefined && !text.includes(".") && /^[+-]\d{2}:\d{2}$/.test(m[7] ?? "");
+      const zone = m[7] === undefined ? "Z" : m[7].length === 5 ? `${m[7].slice(0, 3)}:${m[7].slice(3)}` : m[7];
+      const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${String(second).padStart(2, "0")}${zone}`;
+      ms = Date.parse(iso);
+      const check = new Date(Date.UTC(year, month - 1, day));
+      if (check.getUTCDate() !== day) throw invalidInput(MODIFIED_SINCE_HELP); // 2024-02-30
+      if (zohoFormat && Number.isFinite(ms) && ms >= MIN_EPOCH_MS) return text; // keep the offset as written
+    }
   }
-  return date.toISOString().slice(0, 19) + "+00:00";
+  if (ms === undefined || !Number.isFinite(ms) || !Number.isInteger(ms) || ms < MIN_EPOCH_MS || ms > MAX_EPOCH_MS) {
+    throw invalidInput(MODIFIED_SINCE_HELP);
+  }
+  return new Date(ms).toISOString().slice(0, 19) + "+00:00";
 }
 
 const SORT_BY: Record<string, string> = { id: "id", created_time: "Created_Time", modified_time: "Modified_Time" };
@@ -518,7 +542,7 @@ export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGe
   const sortBy = sortByOf(opts.sortBy);
   const sortOrder = sortOrderOf(opts.sortOrder);
   const cvid = opts.cvid === undefined || opts.cvid === null ? "" : String(opts.cvid).trim();
-  if (cvid && !RECORD_ID.test(cvid)) throw invalidInput("cvid must be the numeric id of a custom view");
+  if (cvid && !isRecordId(cvid)) throw invalidInput("cvid must be the numeric id of a custom view");
   if (cvid && sortBy) throw invalidInput("Zoho cannot combine a custom view (cvid) with sortBy; the view's own sort applies");
   const modifiedSince = formatModifiedSince(opts.modifiedSince);
   if (opts.signal?.aborted) throw abortError();

@@ -70,12 +70,30 @@ export function createTransport(): Transport {
   };
 }
 
+/** Longest wait for a given-up request's socket to close (it is destroyed, so this is a safety net). */
+const SOCKET_CLOSE_WAIT_MS = 10_000;
+
 async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse> {
   if (req.signal?.aborted) throw aborted();
   // axios' own timeout only notices a silent socket; this deadline also ends a trickling answer.
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), req.timeoutMs);
   const linked = linkSignals(req.signal, deadline.signal);
+  // The outgoing request, so that a call given up on (cancelled, timed out, dropped) is reported only
+  // once its socket has closed: until then Zoho may still be working on it, and its concurrency
+  // slot must not be handed to the next call.
+  let outgoing: { request?: http.ClientRequest; closed: boolean } = { closed: false };
+  const transport = {
+    request(options: http.RequestOptions, callback: (res: http.IncomingMessage) => void): http.ClientRequest {
+      const request = (options.protocol === "https:" ? https : http).request(options, callback);
+      outgoing = { request, closed: false };
+      const state = outgoing;
+      request.once("close", () => {
+        state.closed = true;
+      });
+      return request;
+    },
+  };
   try {
     const isString = typeof req.body === "string";
     const res = await client.request({
@@ -91,19 +109,34 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
       signal: linked.signal,
       httpAgent: agents.httpAgent,
       httpsAgent: agents.httpsAgent,
-    });
+      transport,
+    } as Parameters<AxiosInstance["request"]>[0]);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {
       if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
     }
     return { status: res.status, headers, data: parseBody(res.data) };
   } catch (err) {
+    await socketClosed(outgoing);
     if (deadline.signal.aborted && !req.signal?.aborted) throw timedOut();
     throw classifyTransportError(err, req.signal);
   } finally {
     clearTimeout(timer);
     linked.dispose();
   }
+}
+
+async function socketClosed(outgoing: { request?: http.ClientRequest; closed: boolean }): Promise<void> {
+  const request = outgoing.request;
+  if (!request || outgoing.closed) return;
+  if (!request.destroyed) request.destroy();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, SOCKET_CLOSE_WAIT_MS);
+    request.once("close", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function timedOut(): ZohoError {

@@ -14,6 +14,7 @@
  */
 import type { ZohoClient, ZohoResponse } from "./client";
 import { ZohoError, adviceFor, invalidInput } from "./errors";
+import { FORBIDDEN_NAMES, isFieldName, isModuleName, isRecordId } from "./names";
 
 export type WriteOperation = "create" | "update" | "upsert" | "delete";
 export const WRITE_OPERATIONS: readonly WriteOperation[] = ["create", "update", "upsert", "delete"];
@@ -95,11 +96,7 @@ const STOP_CODES = new Set([
   "invalid_client_secret",
 ]);
 
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 const MAX_NESTING = 32;
-const MODULE_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
-const FIELD_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
-const RECORD_ID = /^[0-9]{1,30}$/;
 
 interface Prepared {
   index: number;
@@ -120,7 +117,7 @@ interface BatchState {
 export async function writeRecords(client: ZohoClient, opts: WriteOptions): Promise<WriteResult[]> {
   const operation = opts.operation;
   if (!isWriteOperation(operation)) throw invalidInput(`unknown operation "${short(operation)}" (use create, update, upsert or delete)`);
-  if (typeof opts.module !== "string" || !MODULE_NAME.test(opts.module)) {
+  if (!isModuleName(opts.module)) {
     throw new ZohoError({ code: "INVALID_MODULE", message: `"${short(opts.module)}" is not a module API name` });
   }
   if (!Array.isArray(opts.records)) throw invalidInput("records must be an array");
@@ -202,8 +199,14 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
         idempotent: false,
         heavy: operation !== "delete" && batch.length > HEAVY_BATCH_THRESHOLD,
         recordResults: true,
+        owner,
         onSend: () => {
           state.sent = true;
+        },
+        // A 429 or a refused connection proves this attempt was not processed: if the batch is
+        // stopped while waiting to retry, it was certainly not written (ABORTED, not OUTCOME_UNKNOWN).
+        onNotProcessed: () => {
+          state.sent = false;
         },
       });
       mapAnswer(operation, batch, opts.records, res).forEach(record);
@@ -231,8 +234,17 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
     }
   };
 
+  // Batches are queued lazily: a few workers take the next batch when one of theirs is done, so
+  // the connection's queue holds at most a few of this message's calls (and the client shares its
+  // slots round-robin between messages). A body is built only when its batch is about to go.
+  const owner = {};
+  let nextBatch = 0;
+  const worker = async (): Promise<void> => {
+    while (nextBatch < batches.length) await runBatch(batches[nextBatch++]);
+  };
+  const workers = Math.min(batches.length, Math.max(1, client.concurrency));
   try {
-    await Promise.all(batches.map(runBatch));
+    await Promise.all(Array.from({ length: workers }, worker));
   } finally {
     opts.signal?.removeEventListener("abort", onOuterAbort);
   }
@@ -266,7 +278,7 @@ export function normaliseFieldList(value: unknown): string[] | undefined {
   const out: string[] = [];
   for (const f of list) {
     const name = typeof f === "string" ? f.trim() : f;
-    if (typeof name !== "string" || !FIELD_NAME.test(name)) throw invalidInput(`"${short(f)}" is not a field API name`);
+    if (!isFieldName(name)) throw invalidInput(`"${short(f)}" is not a field API name`);
     if (!out.includes(name)) out.push(name);
   }
   return out.length ? out : undefined;
@@ -342,7 +354,7 @@ function recordId(raw: unknown): { id: string } | Rejection {
   if (typeof raw === "bigint") return raw > 0n ? { id: raw.toString() } : { code: "INVALID_ID", message: `id ${raw.toString()} is not a Zoho record id` };
   if (typeof raw === "string") {
     const trimmed = raw.trim();
-    if (RECORD_ID.test(trimmed)) return { id: trimmed };
+    if (isRecordId(trimmed)) return { id: trimmed };
     return { code: "INVALID_ID", message: `id "${short(raw)}" is not a Zoho record id (digits only)` };
   }
   return { code: "INVALID_ID", message: `id must be a string of digits, got ${describe(raw)}` };
@@ -368,7 +380,7 @@ function recordProblem(value: unknown, depth: number, field = "the record"): str
   }
   if (!isRecordObject(value)) return `${field} is ${describe(value)}, which cannot be sent to Zoho as JSON`;
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) return `the record contains the key "${key}", which is not allowed`;
+    if (FORBIDDEN_NAMES.has(key)) return `the record contains the key "${key}", which is not allowed`;
     const found = recordProblem((value as Record<string, unknown>)[key], depth + 1, depth === 0 ? `field ${short(key)}` : field);
     if (found) return found;
   }
