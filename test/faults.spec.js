@@ -425,6 +425,13 @@ describe("limits and faults", function () {
       zohoSettings({ retryBaseDelayMs: 10000, retryMaxDelayMs: 60000 });
       sim.inject({ match: { path: LEADS }, status: 429, headers: { "Retry-After": "30" }, times: 10 });
       const t = await loadNodes(sim, [readDef("r", { maxRecords: 10 }), writeDef("w")]);
+      const reports = [];
+      const w = t.node("w");
+      const report = w.error;
+      w.error = function (err, msg) {
+        reports.push({ err, msg });
+        return report.call(this, err, msg);
+      };
       t.node("r").receive({ payload: "go" });
       t.node("w").receive({ payload: leads(3, "backoff") });
       await sleep(200);
@@ -434,6 +441,10 @@ describe("limits and faults", function () {
       (Date.now() - started).should.be.below(500);
       await assertNothingLeft();
       sim.records("Leads").filter((r) => String(r.Email).startsWith("backoff.")).should.have.length(0);
+      // Zoho answered 429 (not processed) and the retry never went out: certainly not written, so the
+      // node reports the records as not sent (ABORTED), not as an unknown outcome.
+      reports.should.have.length(1);
+      reports[0].err.message.should.match(/0 written, 3 not sent, 0 with unknown outcome/);
     });
 
     it("an idle connection leaves no sockets behind after a redeploy", async () => {

@@ -256,6 +256,76 @@ describe("records: list (Get Records)", function () {
   });
 });
 
+describe("records: economy (every call counted, the count call included)", function () {
+  let sim, refreshToken, client;
+  before(async () => {
+    ({ sim, refreshToken } = await startSimulator());
+    sim.seedRecords("Leads", 2000);
+    sim.seedRecords("Contacts", 401);
+    sim.seedRecords("Accounts", 200);
+  });
+  after(async () => sim.stop());
+  beforeEach(() => {
+    sim.requests = [];
+    sim.clearFaults();
+    sim.setLatency(0);
+    client = simClient(sim, refreshToken);
+  });
+  const crmCalls = () => sim.requests.filter((r) => r.path.startsWith("/crm/")).length;
+
+  it("a read that fits in one page is exactly one call", async () => {
+    (await collect(listPages(client, { module: "Accounts", fields: ["Account_Name"] })))[0].records.should.have.length(200);
+    crmCalls().should.equal(1);
+    sim.requests = [];
+    allRecords(await collect(searchPages(client, { module: "Contacts", word: sim.records("Contacts")[0].Last_Name }))).length.should.be.above(0);
+    crmCalls().should.equal(1);
+  });
+
+  it("a read that finds nothing is exactly one call (list, modified since, search)", async () => {
+    sim.clearRecords("Deals");
+    (await collect(listPages(client, { module: "Deals", fields: ["Deal_Name"] }))).should.eql([]);
+    (await collect(listPages(client, { module: "Contacts", fields: ["Last_Name"], modifiedSince: new Date(Date.now() + 86400000) }))).should.eql([]);
+    (await collect(searchPages(client, { module: "Contacts", email: "nobody@nowhere.example" }))).should.eql([]);
+    crmCalls().should.equal(3);
+    sim.count({ path: "/crm/v8/Deals/actions/count" }).should.equal(0);
+  });
+
+  it("two pages: no count call (page 2 is known to exist from page 1)", async () => {
+    allRecords(await collect(listPages(client, { module: "Contacts", fields: ["Last_Name"], maxRecords: 400 }))).length.should.equal(400);
+    crmCalls().should.equal(2);
+  });
+
+  it("asks for the count only once page 1 says there are more, then reads the rest concurrently", async () => {
+    sim.setLatency(30);
+    const pages = await collect(listPages(client, { module: "Leads", fields: ["Last_Name"] }));
+    allRecords(pages).length.should.equal(2000);
+    const calls = sim.requests.filter((r) => r.path.startsWith("/crm/"));
+    calls.length.should.equal(11); // 10 pages + 1 count
+    calls[0].query.page.should.equal("1");
+    const countAt = calls.findIndex((r) => r.path === "/crm/v8/Leads/actions/count");
+    countAt.should.be.within(1, 2); // after page 1, alongside page 2
+    pages[pages.length - 1].totalCount.should.equal(2000);
+    sim.maxInFlight.should.be.above(2);
+  });
+
+  it("treats a count that is too high as an upper bound: the first short page ends the read", async () => {
+    sim.inject({ match: { path: "/crm/v8/Contacts/actions/count" }, status: 200, body: { count: 1800 } });
+    const client5 = simClient(sim, refreshToken, { concurrency: 5 });
+    allRecords(await collect(listPages(client5, { module: "Contacts", fields: ["Last_Name"] }))).length.should.equal(401);
+    const listCalls = sim.count({ path: "/crm/v8/Contacts" });
+    // Pages 1-3 hold the records; at most a window of pages started on the count's word is wasted,
+    // never the nine pages the count promised.
+    listCalls.should.be.within(3, 3 + client5.concurrency - 1);
+    sim.count({ path: "/crm/v8/Contacts/actions/count" }).should.equal(1);
+  });
+
+  it("with a count that is too low, goes on page by page while Zoho says there are more", async () => {
+    sim.inject({ match: { path: "/crm/v8/Leads/actions/count" }, status: 200, body: { count: 450 } });
+    allRecords(await collect(listPages(client, { module: "Leads", fields: ["Last_Name"] }))).length.should.equal(2000);
+    sim.count({ path: LEADS }).should.equal(10);
+  });
+});
+
 describe("records: search", function () {
   let sim, refreshToken, client;
   before(async () => {

@@ -12,8 +12,11 @@
  *
  * Concurrency: one limiter per connection for every call, and Zoho's sub-concurrency of 10 for the
  * heavy ones (COQL, search, bulk writes), taken first so a heavy call waiting for its turn does not
- * hold one of the connection's slots. `close()` (the connection is redeployed or stopped) ends
- * every call and wait at once and destroys the connection's sockets.
+ * hold one of the connection's slots. Waiting calls are served round-robin between owners (one read,
+ * one write message), and repeated 429s lower the in-flight limit for a while (AIMD). A call that
+ * was sent keeps its slot until it is done on the wire, even when its caller has given up on it.
+ * `close()` (the connection is redeployed or stopped) ends every call and wait at once and
+ * destroys the connection's sockets.
  */
 import { ZohoError } from "./errors";
 import { HttpSend, Transport, createTransport } from "./transport";
@@ -93,9 +96,7 @@ export const HEAVY_CONCURRENCY = 10;
  * then raises it by one for each limit's worth of calls that succeed, up to the configured value.
  * So a Concurrency set above the edition's limit converges instead of hammering Zoho.
  */
-const AIMD_WINDOW_MS = 10_000;
 const AIMD_REPEATS = 2;
-const AIMD_MIN_GAP_MS = 1_000;
 
 export class ZohoClient {
   readonly tokens: TokenManager;
@@ -109,8 +110,9 @@ export class ZohoClient {
   private readonly closed: AbortSignal;
   creditsRemaining?: number;
   requestCount = 0;
-  private recent429: number[] = [];
-  private lastDecrease = 0;
+  /** Bumped at each decrease: a 429 for a call sent before it says nothing about the new limit. */
+  private limitEpoch = 0;
+  private rateLimitedInEpoch = 0;
   private successesSinceChange = 0;
 
   constructor(private readonly opts: ZohoClientOptions) {
@@ -146,16 +148,14 @@ export class ZohoClient {
     return { inFlight: this.limiter.inFlight, waiting: this.limiter.waiting };
   }
 
-  private noteRateLimited(): void {
-    const now = Date.now();
-    this.recent429 = this.recent429.filter((t) => now - t < AIMD_WINDOW_MS);
-    this.recent429.push(now);
+  /** A 429 answered a call sent at `epoch`: the second one under the current limit halves it. */
+  private noteRateLimited(epoch: number): void {
     this.successesSinceChange = 0;
-    if (this.recent429.length < AIMD_REPEATS || now - this.lastDecrease < AIMD_MIN_GAP_MS) return;
+    if (epoch !== this.limitEpoch || ++this.rateLimitedInEpoch < AIMD_REPEATS) return;
     const current = this.limiter.currentLimit;
     const lowered = Math.max(1, Math.floor(current / 2));
-    this.lastDecrease = now;
-    this.recent429 = [];
+    this.limitEpoch++;
+    this.rateLimitedInEpoch = 0;
     if (lowered < current) {
       this.limiter.setLimit(lowered);
       this.heavyLimiter.setLimit(Math.min(lowered, this.opts.heavyConcurrency ?? HEAVY_CONCURRENCY));
@@ -168,6 +168,8 @@ export class ZohoClient {
     if (current >= this.concurrency) return;
     if (++this.successesSinceChange < current) return;
     this.successesSinceChange = 0;
+    this.limitEpoch++;
+    this.rateLimitedInEpoch = 0;
     this.limiter.setLimit(current + 1);
     this.heavyLimiter.setLimit(Math.min(current + 1, this.opts.heavyConcurrency ?? HEAVY_CONCURRENCY));
   }
@@ -255,6 +257,7 @@ export class ZohoClient {
   private async attempt<T>(req: ZohoRequest): Promise<ZohoResponse<T>> {
     const releaseHeavy = req.heavy ? await this.heavyLimiter.acquire(req.signal, req.owner) : undefined;
     let release: (() => void) | undefined;
+    let handedOff = false;
     try {
       release = await this.limiter.acquire(req.signal, req.owner);
       // The refresh is shared by every caller; this caller only stops waiting for it when stopped.
@@ -262,26 +265,40 @@ export class ZohoClient {
       if (req.signal?.aborted) throw abortError();
       req.onSend?.();
       this.requestCount++;
+      const epoch = this.limitEpoch;
       const started = Date.now();
-      const res = await this.send({
+      // Once sent, the call runs to its end even when its caller gives up on it (a read that has
+      // what it needs, a stopped node): Zoho is working on it and counts it against the org's
+      // concurrency, so its slot is given back only when its socket is done with it (answered,
+      // timed out, or the connection closed). Only closing the connection cuts it short.
+      const call = this.send({
         method: req.method,
         url: access.apiBase + API_PATH + req.path + encodeQuery(req.query),
         headers: { ...req.headers, Authorization: `Zoho-oauthtoken ${access.token}` },
         body: req.body,
         timeoutMs: this.timeoutMs,
-        signal: req.signal,
-      }).catch((err: unknown) => {
+        signal: this.closed,
+      });
+      const releaseSlots = () => {
+        release?.();
+        releaseHeavy?.();
+      };
+      call.then(releaseSlots, releaseSlots);
+      handedOff = true;
+      const res = await untilAborted(call, req.signal).catch((err: unknown) => {
         if (err instanceof ZohoError && err.code !== "ABORTED") this.log("trace", `${describe(req)} → ${err.code} after ${Date.now() - started} ms`);
         throw err;
       });
       this.log("trace", `${describe(req)} → ${res.status} in ${Date.now() - started} ms`);
       this.noteCredits(res.headers);
-      if (res.status === 429) this.noteRateLimited();
+      if (res.status === 429) this.noteRateLimited(epoch);
       else if (res.status < 500) this.noteSuccess();
       return this.interpret<T>(res, req, access);
     } finally {
-      release?.();
-      releaseHeavy?.();
+      if (!handedOff) {
+        release?.();
+        releaseHeavy?.();
+      }
     }
   }
 

@@ -10,50 +10,20 @@
  * - 204 (and 304 for If-Modified-Since) means no records.
  *
  * Speed without waste: every call costs the user an API credit, so a page is requested only once we
- * know it exists: from the previous page's `more_records`, from `maxRecords`, or from
- * `GET /{module}/actions/count` asked alongside page 1. Pages 1..10 known to exist are requested
- * concurrently (the client's limiter caps calls in flight) and come out in order; the page_token
- * chain is sequential by nature and starts as soon as page 10 answers. At most a few pages are
- * fetched ahead of the consumer, so a slow consumer holds memory for a bounded number of pages.
+ * know it exists (paging.ts: the planner's invariants). A read that fits in one page, or finds
+ * nothing, is one call; the count is asked only after page 1 says there are more, and then pages
+ * up to 10 known to exist run concurrently and come out in order.
  */
 import type { QueryValue, ZohoClient, ZohoResponse } from "./client";
 import { ZohoError, invalidInput } from "./errors";
 import { abortError } from "./concurrency";
 import { listFields, listableFieldNames } from "./metadata";
 import { FORBIDDEN_NAMES, isFieldName, isModuleName, isRecordId } from "./names";
+import { MAX_PER_PAGE, PageInfo, RecordsPage, ReadCap, ZohoRecord, capOf, mergeChunks, pagedRead, recordsOf } from "./paging";
 
-export type ZohoRecord = Record<string, unknown> & { id: string };
+export { MAX_PER_PAGE, PAGE_NUMBER_REACH, PagePlanner } from "./paging";
+export type { CapReason, PageInfo, ReadCap, RecordsPage, ZohoRecord, PlanSettings, PageOutcome, PageRequest } from "./paging";
 
-/** Zoho's `info` object of a page (list: page, per_page, tokens…; search: page, per_page; COQL: count only). */
-export interface PageInfo {
-  more_records: boolean;
-  count?: number;
-  [key: string]: unknown;
-}
-
-export type CapReason = "search_limit" | "list_limit" | "coql_limit";
-
-/** A limit Zoho imposes on how far a read can go; reported on the last page instead of failing. */
-export interface ReadCap {
-  reason: CapReason;
-  limit: number;
-  message: string;
-}
-
-export interface RecordsPage {
-  records: ZohoRecord[];
-  /** 1-based number of this page within the read. */
-  page: number;
-  info: PageInfo;
-  /** Set on the last page when Zoho had more records than it lets a read reach. */
-  capped?: ReadCap;
-  /** Zoho's record count at the start of the read, when it was asked for (list and search). */
-  totalCount?: number;
-}
-
-export const MAX_PER_PAGE = 200;
-/** Records reachable with the `page` parameter. */
-export const PAGE_NUMBER_REACH = 2000;
 export const LIST_REACH = 100_000;
 export const SEARCH_REACH = 2000;
 export const MAX_FIELDS_PER_CALL = 50;
@@ -61,12 +31,6 @@ export const COQL_MAX_LIMIT = 2000;
 export const COQL_REACH = 100_000;
 /** First COQL call of an unbounded query: LIMIT ≤ 200 costs 1 credit, up to 2,000 costs 3. */
 export const COQL_FIRST_LIMIT = 200;
-
-const CAP_MESSAGES: Record<CapReason, string> = {
-  search_limit: "Zoho's search returns at most 2,000 records; narrow the criteria or use COQL to read the rest",
-  list_limit: "Zoho lists at most 100,000 records per read; narrow it with a custom view or modified-since, or use COQL",
-  coql_limit: "COQL reaches at most 100,000 rows per query; add criteria (e.g. on id) to read the rest",
-};
 
 export interface PagingOptions {
   /** Stop after this many records (0 or undefined = all). No call is made for records not needed. */
@@ -505,35 +469,6 @@ export function bindCoqlParams(query: string, params: unknown): string {
 // Paged reads: list and search
 // ---------------------------------------------------------------------------------------------
 
-interface Fetched {
-  records: ZohoRecord[];
-  info: PageInfo;
-  more: boolean;
-  /** next_page_token per field chunk. */
-  tokens: Array<string | undefined>;
-}
-
-interface PagedSpec {
-  client: ZohoClient;
-  path: string;
-  query: Record<string, QueryValue>;
-  headers?: Record<string, string>;
-  /** One entry per call needed for a page; undefined = no `fields` parameter. */
-  chunks: Array<string[] | undefined>;
-  heavy: boolean;
-  /** Continue with page_token past the page-number reach (list) or stop with a cap (search). */
-  tokens: boolean;
-  reach: number;
-  capReason: CapReason;
-  /** Query for GET /{module}/actions/count; undefined when the count cannot match this read. */
-  countQuery?: Record<string, QueryValue>;
-  countPath: string;
-  perPage: number;
-  maxRecords: number;
-  signal?: AbortSignal;
-  passStatuses?: number[];
-}
-
 /** List records of a module (Get Records), page by page. */
 export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGenerator<RecordsPage, void, undefined> {
   const module = assertModule(opts.module);
@@ -613,186 +548,6 @@ function searchParam(opts: SearchOptions): Record<string, QueryValue> {
     }
   }
   throw invalidInput("search needs criteria, email, phone or word");
-}
-
-/** Smallest divisor of `perPage` that is ≥ `needed`: a page of that size lines up with the pages before it. */
-function pageSizeFor(needed: number, perPage: number): number {
-  for (let q = needed; q < perPage; q++) if (perPage % q === 0) return q;
-  return perPage;
-}
-
-interface Slot {
-  promise: Promise<Fetched>;
-  result?: Fetched;
-  failed?: boolean;
-}
-
-/**
- * The paging engine for list and search. A "slot" is one page of the read (one call per field
- * chunk). Slots are started when known to exist and within `window` slots of the consumer.
- */
-async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, void, undefined> {
-  const { client, perPage } = spec;
-  const maxRecords = spec.maxRecords > 0 ? spec.maxRecords : Infinity;
-  const pageSlots = Math.floor(PAGE_NUMBER_REACH / perPage);
-  const reachSlots = spec.tokens ? Math.floor(spec.reach / perPage) : pageSlots;
-  const neededSlots = Math.ceil(maxRecords / perPage); // Infinity when unbounded
-  const lastAllowed = Math.min(reachSlots, neededSlots);
-  const window = Math.max(2, client.concurrency);
-
-  const controller = new AbortController();
-  const onAbort = () => controller.abort();
-  spec.signal?.addEventListener("abort", onAbort, { once: true });
-  const signal = controller.signal;
-
-  const slots: Slot[] = [];
-  let consumed = 0;
-  let final: number | undefined; // the last slot of this read, once known
-  let cap: { slot: number; info: ReadCap } | undefined;
-  let knownSlots: number | undefined;
-  let totalCount: number | undefined;
-
-  const request = (k: number, chunk: number, fields: string[] | undefined) => {
-    const query: Record<string, QueryValue> = { ...spec.query, fields: fields?.join(",") };
-    if (k <= pageSlots) {
-      const isLastNeeded = k === neededSlots;
-      const remaining = maxRecords - (k - 1) * perPage;
-      const size = isLastNeeded ? (k === 1 ? remaining : pageSizeFor(remaining, perPage)) : perPage;
-      query.page = ((k - 1) * perPage) / size + 1;
-      query.per_page = size;
-    } else {
-      query.page_token = slots[k - 1].result!.tokens[chunk];
-      query.per_page = perPage;
-    }
-    return client.request<{ data?: unknown; info?: Record<string, unknown> }>({
-      method: "GET",
-      path: spec.path,
-      query,
-      headers: spec.headers,
-      signal,
-      heavy: spec.heavy,
-      passStatuses: spec.passStatuses,
-    });
-  };
-
-  const settle = (k: number, fetched: Fetched) => {
-    slots[k].result = fetched;
-    if (!fetched.more || fetched.records.length === 0) {
-      final = Math.min(final ?? k, k);
-    } else if (k >= lastAllowed) {
-      final = Math.min(final ?? k, k);
-      if (k >= reachSlots && neededSlots > k) cap = { slot: k, info: capOf(spec.capReason, spec.reach) };
-    } else if (k >= pageSlots && spec.tokens && fetched.tokens.some((t) => !t)) {
-      final = Math.min(final ?? k, k); // Zoho said "more" but gave no token to continue with
-    }
-    pump();
-    return fetched;
-  };
-
-  const start = (k: number) => {
-    const promise = Promise.all(spec.chunks.map((fields, c) => request(k, c, fields))).then((responses) => settle(k, mergeChunks(responses)));
-    const slot: Slot = { promise };
-    promise.catch(() => {
-      slot.failed = true; // reported when the consumer reaches this slot
-    });
-    slots[k] = slot;
-  };
-
-  const exists = (k: number): boolean => {
-    if (k === 1) return true;
-    const prev = slots[k - 1];
-    if (prev?.result?.more) return true;
-    return k <= pageSlots && knownSlots !== undefined && k <= knownSlots;
-  };
-
-  function pump(): void {
-    if (signal.aborted) return;
-    const limit = Math.min(consumed + window, lastAllowed, final ?? Infinity);
-    for (let k = consumed + 1; k <= limit; k++) {
-      if (slots[k]) {
-        if (slots[k].failed) return;
-        continue;
-      }
-      if (!exists(k)) return;
-      if (k > pageSlots && !slots[k - 1]?.result) return; // a page_token comes from the page before
-      start(k);
-    }
-  }
-
-  try {
-    if (signal.aborted) throw abortError();
-    pump(); // page 1 first: it queues ahead of the count call
-    if (spec.countQuery && neededSlots > 1 && pageSlots > 1 && client.concurrency > 1) {
-      client
-        .request<{ count?: unknown }>({ method: "GET", path: spec.countPath, query: spec.countQuery, signal, heavy: spec.heavy })
-        .then((res) => {
-          const n = Number(res.data?.count);
-          if (res.status === 200 && Number.isInteger(n) && n >= 0) {
-            totalCount = n;
-            knownSlots = Math.ceil(n / perPage);
-            pump();
-          }
-        })
-        .catch(() => undefined); // without a count the read simply goes page by page
-    }
-    let delivered = 0;
-    for (let k = 1; final === undefined || k <= final; k++) {
-      const slot = slots[k];
-      if (!slot) break; // defensive: nothing known to exist past here
-      const fetched = await slot.promise;
-      consumed = k;
-      // Only `more` and the page tokens are needed from here on: let the records go with the consumer.
-      slot.result = { ...fetched, records: [] };
-      slot.promise = Promise.resolve(slot.result); // a settled promise would hold on to the records too
-      pump();
-      const records = delivered + fetched.records.length > maxRecords ? fetched.records.slice(0, maxRecords - delivered) : fetched.records;
-      delivered += records.length;
-      if (records.length > 0) {
-        const page: RecordsPage = { records, page: k, info: fetched.info };
-        if (cap && cap.slot === k) page.capped = cap.info;
-        if (totalCount !== undefined) page.totalCount = totalCount;
-        yield page;
-      }
-      if (delivered >= maxRecords) break;
-    }
-  } finally {
-    spec.signal?.removeEventListener("abort", onAbort);
-    controller.abort(); // nothing of this read keeps running
-  }
-}
-
-function capOf(reason: CapReason, limit: number): ReadCap {
-  return { reason, limit, message: CAP_MESSAGES[reason] };
-}
-
-function recordsOf(res: ZohoResponse<{ data?: unknown; info?: Record<string, unknown> }>): { records: ZohoRecord[]; info: PageInfo } {
-  if (res.status === 204 || res.status === 304 || !res.data || typeof res.data !== "object") {
-    return { records: [], info: { more_records: false, count: 0 } };
-  }
-  const data = Array.isArray(res.data.data) ? (res.data.data as ZohoRecord[]) : [];
-  const raw = res.data.info && typeof res.data.info === "object" ? res.data.info : {};
-  return { records: data, info: { ...raw, more_records: raw.more_records === true, count: typeof raw.count === "number" ? raw.count : data.length } };
-}
-
-/** One page read in several field chunks: chunk 0 gives the order, the others add their fields by id. */
-function mergeChunks(responses: Array<ZohoResponse<{ data?: unknown; info?: Record<string, unknown> }>>): Fetched {
-  const parts = responses.map(recordsOf);
-  const first = parts[0];
-  const tokens = parts.map((p) => (typeof p.info.next_page_token === "string" && p.info.next_page_token ? p.info.next_page_token : undefined));
-  if (parts.length > 1 && first.records.length > 0) {
-    const byId = new Map<string, ZohoRecord>();
-    for (const r of first.records) byId.set(String(r.id), r);
-    for (const part of parts.slice(1)) {
-      for (const r of part.records) {
-        const target = byId.get(String(r.id));
-        if (!target) continue; // changed between the calls; keep the first chunk's record set
-        for (const key of Object.keys(r)) {
-          if (key !== "__proto__") target[key] = r[key];
-        }
-      }
-    }
-  }
-  return { records: first.records, info: first.info, more: first.info.more_records, tokens };
 }
 
 // ---------------------------------------------------------------------------------------------
