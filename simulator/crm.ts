@@ -1,0 +1,142 @@
+/**
+ * CRM API routing: concurrency limit, authentication, scope checks and credits, then the area handlers.
+ *
+ * CRM API (base /crm/v8, header "Authorization: Zoho-oauthtoken <token>")
+ *   reads (list, get one, count, search, deleted)   records.ts
+ *   POST /crm/v8/coql                               coql-api.ts
+ *   writes (insert, update, upsert, delete)         writes.ts
+ *   settings/modules, settings/fields, org, users   metadata-api.ts
+ */
+import { ApiError, errorBody } from "./util";
+import { authenticate, requireModuleScope, requireScope, requireSettingsScope } from "./accounts";
+import { charge } from "./control";
+import { resolveModule } from "./data";
+import { countRecords, deletedList, getOne, list, search } from "./records";
+import { coql } from "./coql-api";
+import { deleteRecords, write } from "./writes";
+import { orgBody, settingsFields, settingsModules, usersList } from "./metadata-api";
+import { Ctx, Result, SimState } from "./state";
+
+export function processCrm(sim: SimState, ctx: Ctx): Result {
+  const limit = sim.opts.concurrencyLimit;
+  if (limit > 0 && sim.inFlight > limit) {
+    return { status: 429, body: errorBody("TOO_MANY_REQUESTS", {}, "too many requests: concurrency limit exceeded") };
+  }
+  const m = /^\/crm\/v8\/(.+)$/.exec(ctx.path);
+  const notFound = new ApiError(404, "INVALID_URL_PATTERN", {}, "Please check if the URL trying to access is a correct one");
+  if (!m) throw notFound;
+  const segs = m[1].split("/");
+  while (segs.length && segs[segs.length - 1] === "") segs.pop();
+  if (!segs.length || segs.some((s) => s === "")) throw notFound;
+  const at = authenticate(sim, ctx);
+  let headers: Record<string, string> = {};
+  const withCredits = (r: Result): Result => ({ ...r, headers: { ...(r.headers ?? {}), ...headers } });
+  const method = ctx.method;
+  const badMethod = () => new ApiError(400, "INVALID_REQUEST_METHOD", {}, "The http request method type is not a valid one");
+  const [s0, s1, s2] = segs;
+
+  if (s0 === "coql") {
+    if (segs.length !== 1) throw notFound;
+    if (method !== "POST") throw badMethod();
+    requireScope(at, ["ZohoCRM.coql.READ", "ZohoCRM.coql.ALL"]);
+    headers = charge(sim);
+    return withCredits(coql(sim, ctx, at));
+  }
+  if (s0 === "settings") {
+    if (method !== "GET") throw badMethod();
+    if (s1 === "modules" && segs.length <= 3) {
+      requireSettingsScope(at, "modules");
+      headers = charge(sim);
+      return withCredits(settingsModules(sim, s2));
+    }
+    if (s1 === "fields" && segs.length === 2) {
+      requireSettingsScope(at, "fields");
+      headers = charge(sim);
+      return withCredits(settingsFields(sim, ctx.query));
+    }
+    throw notFound;
+  }
+  if (s0 === "org") {
+    if (segs.length !== 1) throw notFound;
+    if (method !== "GET") throw badMethod();
+    requireScope(at, ["ZohoCRM.org.ALL", "ZohoCRM.org.READ"]);
+    headers = charge(sim);
+    return withCredits({ status: 200, body: { org: [orgBody(sim)] } });
+  }
+  if (s0 === "users") {
+    if (segs.length > 2) throw notFound;
+    if (method !== "GET") throw badMethod();
+    requireScope(at, ["ZohoCRM.users.ALL", "ZohoCRM.users.READ"]);
+    headers = charge(sim);
+    return withCredits(usersList(sim, s1, ctx.query));
+  }
+
+  const store = resolveModule(sim, s0);
+  if (segs.length === 1) {
+    switch (method) {
+      case "GET":
+        requireModuleScope(at, store, "READ");
+        headers = charge(sim);
+        return withCredits(list(sim, store, ctx));
+      case "POST":
+        requireModuleScope(at, store, "CREATE");
+        headers = charge(sim);
+        return withCredits(write(sim, store, "insert", ctx));
+      case "PUT":
+        requireModuleScope(at, store, "UPDATE");
+        headers = charge(sim);
+        return withCredits(write(sim, store, "update", ctx));
+      case "DELETE":
+        requireModuleScope(at, store, "DELETE");
+        headers = charge(sim);
+        return withCredits(deleteRecords(sim, store, ctx.query.ids, ctx.query));
+      default:
+        throw badMethod();
+    }
+  }
+  if (segs.length === 2) {
+    if (s1 === "upsert") {
+      if (method !== "POST") throw badMethod();
+      requireModuleScope(at, store, "CREATE", "UPDATE");
+      headers = charge(sim);
+      return withCredits(write(sim, store, "upsert", ctx));
+    }
+    if (s1 === "search") {
+      if (method !== "GET") throw badMethod();
+      requireModuleScope(at, store, "READ");
+      requireScope(at, ["ZohoSearch.securesearch.READ", "ZohoSearch.securesearch.ALL"]);
+      headers = charge(sim);
+      return withCredits(search(store, ctx.query));
+    }
+    if (s1 === "deleted") {
+      if (method !== "GET") throw badMethod();
+      requireModuleScope(at, store, "READ");
+      headers = charge(sim);
+      return withCredits(deletedList(store, ctx.query));
+    }
+    if (s1 === "actions") throw notFound;
+    switch (method) {
+      case "GET":
+        requireModuleScope(at, store, "READ");
+        headers = charge(sim);
+        return withCredits(getOne(store, s1, ctx.query));
+      case "PUT":
+        requireModuleScope(at, store, "UPDATE");
+        headers = charge(sim);
+        return withCredits(write(sim, store, "update", ctx, s1));
+      case "DELETE":
+        requireModuleScope(at, store, "DELETE");
+        headers = charge(sim);
+        return withCredits(deleteRecords(sim, store, s1, ctx.query));
+      default:
+        throw badMethod();
+    }
+  }
+  if (segs.length === 3 && s1 === "actions" && s2 === "count") {
+    if (method !== "GET") throw badMethod();
+    requireModuleScope(at, store, "READ");
+    headers = charge(sim);
+    return withCredits(countRecords(store, ctx.query));
+  }
+  throw notFound;
+}

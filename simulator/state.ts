@@ -1,0 +1,142 @@
+/**
+ * The simulator's shared state, and the types and request helpers its area modules share.
+ *
+ * `ZohoSimulator` (index.ts) extends `SimState`, so every area module receives the simulator itself as its state
+ * (`sim`): the fields tests read and reset (sim.requests, sim.maxInFlight, sim.grants, ...) are the same own
+ * properties they always were. The fields below the public ones are internal to the simulator's modules.
+ */
+import * as http from "http";
+import { URL } from "url";
+import { ModuleStore } from "./store";
+import { randomHex } from "./util";
+
+export interface SimulatorOptions {
+  accessTokenTtlSeconds?: number;
+  grantTokenTtlMs?: number;
+  apiDomain?: string;
+  tokenRateLimit?: boolean;
+  concurrencyLimit?: number;
+  latencyMs?: number;
+  creditsPerDay?: number;
+  seedDemo?: boolean;
+}
+
+export interface Fault {
+  match?: { method?: string; path?: string | RegExp };
+  times?: number;
+  afterRequests?: number;
+  status?: number;
+  code?: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+  drop?: "before" | "after";
+  delayMs?: number;
+  tokenThrottle?: boolean;
+}
+
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  body?: unknown;
+  status?: number;
+  at: number;
+}
+
+export const JSON_TYPE = "application/json;charset=UTF-8";
+
+export interface Result {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface GrantRec { clientId: string; scope: string; expiresAt: number; used: boolean }
+export interface RefreshRec { clientId: string; scope: string; revoked: boolean; minted: number[]; active: string[] }
+export interface AccessRec { clientId: string; refresh?: string; scope: string; scopes: Set<string>; expiresAt: number; revoked: boolean }
+export interface FaultState { fault: Fault; timesLeft: number; skipLeft: number }
+export interface Ctx {
+  method: string;
+  path: string;
+  url: URL;
+  query: Record<string, string>;
+  headers: http.IncomingHttpHeaders;
+  raw: Buffer;
+}
+
+export function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
+  const v = h[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+export function parseMultipart(raw: Buffer, contentType: string): Record<string, string> {
+  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
+  const out: Record<string, string> = {};
+  if (!m) return out;
+  const boundary = `--${m[1] ?? m[2]}`;
+  for (const part of raw.toString("utf8").split(boundary)) {
+    const idx = part.indexOf("\r\n\r\n");
+    if (idx < 0) continue;
+    const name = /name="([^"]*)"/i.exec(part.slice(0, idx));
+    if (!name) continue;
+    out[name[1]] = part.slice(idx + 4).replace(/\r\n$/, "");
+  }
+  return out;
+}
+
+export class SimState {
+  url = "";
+  requests: RequestLogEntry[] = [];
+  maxInFlight = 0;
+  tokenRefreshCount = 0;
+  /** CRM requests currently in flight */
+  inFlight = 0;
+  /** credits consumed since start/reset (only counted when creditsPerDay > 0) */
+  creditsUsed = 0;
+
+  // ---- internal: shared by the simulator's area modules ---------------------------------
+  readonly opts: Required<Omit<SimulatorOptions, "apiDomain">> & { apiDomain?: string };
+  latency: number;
+  clients = new Map<string, string>();
+  grants = new Map<string, GrantRec>();
+  refreshTokens = new Map<string, RefreshRec>();
+  accessTokens = new Map<string, AccessRec>();
+  modules = new Map<string, ModuleStore>();
+  faults: FaultState[] = [];
+  nextIdValue = 5725767000001000000n;
+  nextModuleId = 5725767000000002175n;
+  seq = 0;
+  readonly secret = randomHex(16);
+
+  readonly user = {
+    id: "5725767000000411001",
+    full_name: "Patricia Boyle",
+    first_name: "Patricia",
+    last_name: "Boyle",
+    email: "patricia.boyle@zylker.example.com",
+  };
+  readonly org = {
+    id: "5725767000000336001",
+    zgid: "60012345678",
+    domain_name: "org60012345678",
+  };
+
+  // shared, frozen: stored records point at these (callers always get deep copies)
+  readonly userRefObj = Object.freeze({ name: this.user.full_name, id: this.user.id, email: this.user.email });
+  readonly userShortObj = Object.freeze({ name: this.user.full_name, id: this.user.id });
+
+  constructor(options: SimulatorOptions = {}) {
+    this.opts = {
+      accessTokenTtlSeconds: options.accessTokenTtlSeconds ?? 3600,
+      grantTokenTtlMs: options.grantTokenTtlMs ?? 180000,
+      apiDomain: options.apiDomain,
+      tokenRateLimit: options.tokenRateLimit ?? true,
+      concurrencyLimit: options.concurrencyLimit ?? 0,
+      latencyMs: options.latencyMs ?? 0,
+      creditsPerDay: options.creditsPerDay ?? 0,
+      seedDemo: options.seedDemo ?? true,
+    };
+    this.latency = this.opts.latencyMs;
+  }
+}
