@@ -73,17 +73,28 @@ export function pickFault(sim: SimState, method: string, path: string, isCrm: bo
 }
 
 // ---- request log, in-flight counting, credits ------------------------------------------
-/** Count a CRM request in flight until its response closes. */
-export function trackInFlight(sim: SimState, res: http.ServerResponse): void {
+/**
+ * Count a CRM request in flight until Zoho is done with it: until its answer is written (or the
+ * connection dropped on purpose), even when the client has given up and closed its socket first,
+ * because a real server goes on working on a request whose client went away. A request whose
+ * client left before it was even read in full ends with its connection. Returns `finish`.
+ */
+export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: http.ServerResponse): () => void {
   sim.inFlight++;
   if (sim.inFlight > sim.maxInFlight) sim.maxInFlight = sim.inFlight;
   let done = false;
-  res.on("close", () => {
+  let received = false;
+  const finish = () => {
     if (!done) {
       done = true;
       sim.inFlight--;
     }
+  };
+  req.on("end", () => (received = true));
+  res.on("close", () => {
+    if (!received) finish();
   });
+  return finish;
 }
 
 export function logBody(raw: Buffer, contentType: string | undefined): unknown {

@@ -166,7 +166,7 @@ export class ZohoSimulator extends SimState {
     }
     const isCrm = path.startsWith("/crm/");
     const isToken = path.startsWith("/oauth/");
-    if (isCrm) control.trackInFlight(this, res);
+    const finished = isCrm ? control.trackInFlight(this, req, res) : () => undefined;
     const entry: RequestLogEntry = { method, path, query, headers: { ...req.headers }, at };
     this.requests.push(entry);
     const chunks: Buffer[] = [];
@@ -175,19 +175,29 @@ export class ZohoSimulator extends SimState {
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
       entry.body = control.logBody(raw, header(req.headers, "content-type"));
-      this.dispatch({ method, path, url, query, headers: req.headers, raw }, entry, req, res, isCrm, isToken);
+      this.dispatch({ method, path, url, query, headers: req.headers, raw }, entry, req, res, isCrm, isToken, finished);
     });
   }
 
-  private dispatch(ctx: Ctx, entry: RequestLogEntry, req: http.IncomingMessage, res: http.ServerResponse, isCrm: boolean, isToken: boolean): void {
+  private dispatch(
+    ctx: Ctx,
+    entry: RequestLogEntry,
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    isCrm: boolean,
+    isToken: boolean,
+    finished: () => void,
+  ): void {
     const fault = control.pickFault(this, ctx.method, ctx.path, isCrm, isToken);
     const delay = (isCrm ? this.latency : 0) + (fault?.delayMs ?? 0);
     const drop = () => {
       entry.status = undefined;
       req.socket.destroy();
+      finished();
     };
+    const respond = (r: Result) => this.respond(res, entry, r, delay, finished);
     if (fault) {
-      if (fault.tokenThrottle) return this.respond(res, entry, { status: fault.status ?? 400, body: fault.body ?? accounts.THROTTLE_BODY, headers: fault.headers }, delay);
+      if (fault.tokenThrottle) return respond({ status: fault.status ?? 400, body: fault.body ?? accounts.THROTTLE_BODY, headers: fault.headers });
       if (fault.drop === "before") return delay > 0 ? this.after(delay, drop) : drop();
       if (fault.status !== undefined || fault.body !== undefined || fault.code !== undefined) {
         const status = fault.status ?? (fault.code ? statusForCode(fault.code) : 200);
@@ -198,7 +208,7 @@ export class ZohoSimulator extends SimState {
         }
         const r: Result = { status, body, headers: fault.headers };
         if (fault.drop === "after") return this.after(Math.max(delay, 0), drop);
-        return this.respond(res, entry, r, delay);
+        return respond(r);
       }
     }
     let result: Result;
@@ -212,12 +222,13 @@ export class ZohoSimulator extends SimState {
     }
     if (fault?.headers) result.headers = { ...(result.headers ?? {}), ...fault.headers };
     if (fault?.drop === "after") return delay > 0 ? this.after(delay, drop) : drop();
-    this.respond(res, entry, result, delay);
+    respond(result);
   }
 
-  private respond(res: http.ServerResponse, entry: RequestLogEntry, r: Result, delayMs: number): void {
+  private respond(res: http.ServerResponse, entry: RequestLogEntry, r: Result, delayMs: number, finished: () => void): void {
     const go = () => {
       entry.status = r.status;
+      finished();
       if (!res.socket || res.socket.destroyed || res.writableEnded) return;
       const headers: Record<string, string> = { ...(r.headers ?? {}) };
       if (r.body === undefined) {

@@ -91,7 +91,6 @@ describe("sharing one connection", function () {
     const rejected = sim.requests.filter((r) => r.status === 429).length;
     // Without the back-off 10 of every 12 calls in each round were refused, over and over.
     rejected.should.be.below(60);
-    if (process.env.SHOW) console.log("429s", rejected, "lowest", lowest);
     // Once Zoho stops refusing, the limit climbs back one step per limit's worth of successes, never past Concurrency.
     sim.opts.concurrencyLimit = 0;
     const start = client.concurrencyLimit;
