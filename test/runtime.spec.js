@@ -119,6 +119,33 @@ describe("in a real Node-RED runtime", function () {
     (await testConnection("conn1")).status.should.equal(200);
   });
 
+  it("mints one access token for N full deploys of an unchanged connection, each followed by a read", async () => {
+    const token = sim.issueRefreshToken(CLIENT_ID);
+    sim.seedRecords("Leads", 5);
+    const flows = [
+      { id: "t2", type: "tab", label: "deploys" },
+      { id: "conn2", type: "zoho-config", name: "sim2", dataCenter: "us", environment: "production", accountsUrl: sim.url, concurrency: 5, credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: token } },
+      { id: "go2", type: "inject", z: "t2", once: true, onceDelay: 0.1, payload: "", payloadType: "date", props: [{ p: "payload" }], wires: [["read2"]] },
+      { id: "read2", type: "zoho-crm-read", z: "t2", connection: "conn2", operation: "list", module: "Leads", moduleType: "str", fields: "Last_Name", fieldsType: "str", output: "array", wires: [[]] },
+    ];
+    const refreshesBefore = sim.tokenRefreshCount;
+    for (let i = 0; i < 4; i++) {
+      const reads = sim.count({ method: "GET", path: "/crm/v8/Leads" });
+      // The editor's default: a full deploy stops and restarts every node, the connection included.
+      const res = await fetch(nr.url + "/flows", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}`, "Node-RED-API-Version": "v2", "Node-RED-Deployment-Type": "full" },
+        body: JSON.stringify({ flows: i === 0 ? flows : flows.map((n) => (n.id === "conn2" ? { ...n, credentials: undefined } : n)) }),
+      });
+      res.status.should.equal(200);
+      for (let w = 0; sim.count({ method: "GET", path: "/crm/v8/Leads" }) === reads; w++) {
+        if (w > 200) throw new Error(`deploy ${i + 1}: the read never reached Zoho`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    sim.tokenRefreshCount.should.equal(refreshesBefore + 1);
+  });
+
   it("never logs secrets", () => {
     const logs = nr.logs();
     logs.should.not.containEql(refreshToken);
