@@ -204,14 +204,16 @@ async function runRead(RED, sim, props, { perMessage } = {}) {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * A list of n records: page 1 (with the count call beside it), pages 2..10 `concurrency` at a
- * time, then one page_token page after another. `chunks` calls per page when fields are split.
+ * A list of n records: page 1; then page 2 with the count call beside it (asked only once page 1
+ * says there are more); then pages 3..10 `concurrency` at a time; then one page_token page after
+ * another. `chunks` calls per page when fields are split.
  */
 function idealListRoundTrips(n, concurrency, chunks = 1) {
   const pages = Math.max(1, Math.ceil(n / 200));
   const numbered = Math.min(pages, 10);
   const perRound = Math.max(1, Math.floor(concurrency / chunks));
-  return 1 + Math.ceil((numbered - 1) / perRound) + Math.max(0, pages - 10);
+  if (numbered <= 2) return numbered + Math.max(0, pages - 10);
+  return 2 + Math.ceil((numbered - 2) / perRound) + Math.max(0, pages - 10);
 }
 
 function idealCoqlRoundTrips(n) {
@@ -285,6 +287,54 @@ async function main() {
   console.log(`Read benchmark: zoho-crm-read in an embedded Node-RED, Zoho simulator in a child process (Node ${process.version}).`);
   const { RED, stop } = await startNodeRed();
   try {
+    // ---- part 0: what a read costs, by size -----------------------------------------------
+    const sizes = [0, 1, 200, 201, 400, 401, 2000, 2001, 5000];
+    const costs = [];
+    for (const n of sizes) {
+      const small = await startSimulator(n, 0);
+      try {
+        await runRead(RED, small, { maxRecords: 1 }); // the access token is not part of the figures
+        const r = await runRead(RED, small, { output: "array" });
+        if (r.records !== n) throw new Error(`${n} records: read ${r.records}`);
+        costs.push([n.toLocaleString("en-US"), r.listCalls, r.countCalls, r.listCalls + r.countCalls, Math.max(1, Math.ceil(n / 200))]);
+      } finally {
+        await small.stop();
+      }
+    }
+    table(
+      `Calls per read (list, explicit fields, concurrency ${CONCURRENCY}): a read that fits in one page or finds nothing is one call`,
+      ["records", "list calls", "count calls", "credits", "minimum list calls"],
+      costs,
+    );
+
+    // ---- part 0b: 2,000 and 20,000 records at a realistic 200 ms per call ---------------
+    const realistic = [];
+    for (const n of [2000, 20000]) {
+      const slow = await startSimulator(n, 200);
+      try {
+        await runRead(RED, slow, { maxRecords: 1 });
+        const r = await runRead(RED, slow, { output: "page" });
+        if (r.records !== n) throw new Error(`${n} records: read ${r.records}`);
+        const sequential = (r.listCalls + r.countCalls) * 200;
+        const trips = idealListRoundTrips(n, CONCURRENCY);
+        realistic.push([
+          n.toLocaleString("en-US"),
+          `${r.listCalls} + ${r.countCalls} count`,
+          `${secs(r.ms)} s`,
+          `${secs(trips * 200)} s (${trips} × 200 ms)`,
+          `${secs(sequential)} s`,
+          n === 2000 ? `${(r.ms / (10 * 200)).toFixed(2)}× of ten sequential calls (target ≤ 0.45×)` : `${(r.ms / sequential).toFixed(2)}× of sequential`,
+        ]);
+      } finally {
+        await slow.stop();
+      }
+    }
+    table(
+      `At 200 ms per call, concurrency ${CONCURRENCY}, output page`,
+      ["records", "calls", "wall time", "ideal (critical path)", "all sequential", "ratio"],
+      realistic,
+    );
+
     // ---- part 1: calls and wall time ------------------------------------------------------
     let sim = await startSimulator(RECORDS, LATENCY_MS);
     const speed = [];
