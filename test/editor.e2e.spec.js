@@ -122,7 +122,12 @@ describe("the editor in headless Chromium (end to end)", function () {
     await page.waitForTimeout(400);
     await page.fill("#node-config-input-name", "Zoho CRM (simulator)");
     await page.fill("#node-config-input-clientId", CLIENT_ID);
+    // Each credential says where it comes from: typed here, or an environment variable.
+    await page.fill("#node-config-input-clientSecret", "${ZOHO_E2E_SECRET}");
+    (await page.textContent("#zoho-config-source-clientSecret")).should.match(/environment variable ZOHO_E2E_SECRET/);
     await page.fill("#node-config-input-clientSecret", CLIENT_SECRET);
+    (await page.textContent("#zoho-config-source-clientSecret")).should.match(/stored in Node-RED/i);
+    (await page.textContent("#zoho-config-source-clientId")).should.match(/stored in Node-RED/i);
     await page.fill("#zoho-config-grant-token", sim.issueGrantToken(CLIENT_ID));
     await page.fill("#node-config-input-accountsUrl", sim.url);
     await page.click("#zoho-config-refresh-token");
