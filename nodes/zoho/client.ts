@@ -28,7 +28,7 @@ export const API_PATH = "/crm/v8";
 export type QueryValue = string | number | boolean | undefined | null;
 
 export interface ZohoRequest {
-  method: "GET" | "POST" | "PUT" | "DELETE";
+  method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
   /** Path below /crm/v8, e.g. "/Leads" or "/settings/modules". */
   path: string;
   query?: Record<string, QueryValue>;

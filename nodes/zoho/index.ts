@@ -7,3 +7,5 @@ export { Semaphore, sleep } from "./concurrency";
 export * from "./records";
 export * from "./metadata";
 export * from "./writes";
+export * from "./changes";
+export * from "./notifications";

@@ -49,6 +49,8 @@ export interface ListOptions extends PagingOptions {
   cvid?: string;
   /** Only records modified since then (If-Modified-Since): ISO 8601 string, Date or epoch milliseconds. */
   modifiedSince?: string | Date | number;
+  /** Only these records (at most 100 ids, one call). */
+  ids?: string[];
 }
 
 export interface SearchOptions extends PagingOptions {
@@ -118,6 +120,12 @@ export function recordIdOf(value: unknown): string {
   if (!id) throw invalidInput("no record id given");
   if (!isRecordId(id)) throw invalidInput(`"${shorten(id)}" is not a Zoho record id (digits only)`);
   return id;
+}
+
+/** Record ids for `ids=` (at most 100 per call, Zoho's limit for this parameter). */
+function idList(value: unknown): string[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 100) throw invalidInput("ids must be a list of 1 to 100 record ids");
+  return value.map(recordIdOf);
 }
 
 /** 0 = no limit. Accepts numbers and numeric strings. */
@@ -480,6 +488,7 @@ export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGe
   if (cvid && !isRecordId(cvid)) throw invalidInput("cvid must be the numeric id of a custom view");
   if (cvid && sortBy) throw invalidInput("Zoho cannot combine a custom view (cvid) with sortBy; the view's own sort applies");
   const modifiedSince = formatModifiedSince(opts.modifiedSince);
+  const ids = opts.ids === undefined ? undefined : idList(opts.ids);
   if (opts.signal?.aborted) throw abortError();
 
   let fields = opts.fields ?? [];
@@ -487,7 +496,7 @@ export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGe
     fields = listableFieldNames(await listFields(client, module, { signal: opts.signal }));
     if (fields.length === 0) fields = ["id"];
   }
-  const query: Record<string, QueryValue> = { cvid: cvid || undefined, sort_by: sortBy, sort_order: sortOrder };
+  const query: Record<string, QueryValue> = { cvid: cvid || undefined, sort_by: sortBy, sort_order: sortOrder, ids: ids?.join(",") };
   yield* pagedRead({
     client,
     path: `/${module}`,
@@ -498,8 +507,8 @@ export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGe
     tokens: true,
     reach: LIST_REACH,
     capReason: "list_limit",
-    // The count endpoint knows nothing of If-Modified-Since, so it cannot size such a read.
-    countQuery: modifiedSince ? undefined : { cvid: cvid || undefined },
+    // The count endpoint knows nothing of If-Modified-Since or ids, so it cannot size such a read.
+    countQuery: modifiedSince || ids ? undefined : { cvid: cvid || undefined },
     countPath: `/${module}/actions/count`,
     perPage,
     maxRecords,
