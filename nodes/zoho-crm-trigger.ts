@@ -358,7 +358,9 @@ function readSettings(def: TriggerDef): Settings {
 
 /** Where a fresh position starts: now, the beginning (every record once), or a date-time. */
 function startMs(startFrom: string): number {
-  if (startFrom === "now") return Date.now();
+  // Zoho's times have second precision: start at the beginning of this second, so a change made in
+  // the same second as the start is not taken for an older one.
+  if (startFrom === "now") return Math.floor(Date.now() / 1000) * 1000;
   if (startFrom === "all") return 0;
   const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(startFrom) ? Date.parse(startFrom) : NaN;
   if (!Number.isFinite(ms)) {

@@ -52,6 +52,8 @@ export interface StreamPosition {
 export interface ChangePosition {
   version: 1;
   module: string;
+  /** Where the trigger started (epoch ms; 0 = every record): nothing older ever comes out, overlap or not. */
+  from: number;
   records: StreamPosition;
   deletes: StreamPosition;
 }
@@ -87,7 +89,7 @@ const MAX_DELETED_PAGES = 500;
 
 /** A fresh position: changes after `fromMs` (0 = every existing record). */
 export function startPosition(module: string, fromMs: number): ChangePosition {
-  return { version: 1, module, records: { since: fromMs, seen: [] }, deletes: { since: fromMs, seen: [] } };
+  return { version: 1, module, from: fromMs, records: { since: fromMs, seen: [] }, deletes: { since: fromMs, seen: [] } };
 }
 
 /** A stored position if it is one (for this module), else undefined. */
@@ -96,7 +98,7 @@ export function validPosition(value: unknown, module: string): ChangePosition | 
   const p = value as Partial<ChangePosition>;
   const stream = (s: unknown): s is StreamPosition =>
     !!s && typeof s === "object" && Number.isFinite((s as StreamPosition).since) && Array.isArray((s as StreamPosition).seen) && (s as StreamPosition).seen.every((k) => typeof k === "string");
-  if (p.version !== 1 || p.module !== module || !stream(p.records) || !stream(p.deletes)) return undefined;
+  if (p.version !== 1 || p.module !== module || !Number.isFinite(p.from) || !stream(p.records) || !stream(p.deletes)) return undefined;
   return p as ChangePosition;
 }
 
@@ -177,6 +179,7 @@ export async function pollChanges(client: ZohoClient, position: ChangePosition, 
         const ms = instantOf(record.Modified_Time);
         if (ms === undefined || !isRecordId(String(record.id))) continue; // not a record we can key
         if (position.records.since > 0 && ms < windowStart) continue; // an inclusive bound, or a clock glitch
+        if (ms < position.from) continue; // from before the trigger's start: never wanted
         if (seen.has(`${record.id}@${ms}`)) continue;
         found.push({ record, ms });
       }
@@ -191,8 +194,10 @@ export async function pollChanges(client: ZohoClient, position: ChangePosition, 
       if (emitted.has(key)) continue; // the same version twice in one read (pages shifted)
       emitted.add(key);
       const created = instantOf(record.Created_Time);
-      // Created after the position, or within the overlap window and never seen before: a create.
-      const kind: ChangeKind = created !== undefined && (created > position.records.since || (created >= windowStart && !seen.ids.has(id))) ? "create" : "update";
+      // Created after the position; or created within the overlap window (after the trigger's start)
+      // and never seen before, which is a create that became visible late.
+      const kind: ChangeKind =
+        created !== undefined && (created > position.records.since || (created >= Math.max(windowStart, position.from) && !seen.ids.has(id))) ? "create" : "update";
       seen.add(id, ms);
       if (ms > greatest) greatest = ms;
       if (opts.kinds.includes(kind)) events.push({ kind, module, id, time: String(record.Modified_Time), payload: record });
@@ -201,13 +206,13 @@ export async function pollChanges(client: ZohoClient, position: ChangePosition, 
   }
 
   if (wantDeletes) {
-    const result = await pollDeleted(client, module, position.deletes, overlapMs, maxSeen, opts.signal);
+    const result = await pollDeleted(client, module, position.deletes, position.from, overlapMs, maxSeen, opts.signal);
     calls += result.calls;
     events.push(...result.events);
     deletes = result.position;
   }
 
-  const out: PollResult = { events, position: { version: 1, module, records, deletes }, calls };
+  const out: PollResult = { events, position: { version: 1, module, from: position.from, records, deletes }, calls };
   if (capped) out.capped = true;
   return out;
 }
@@ -217,6 +222,7 @@ async function pollDeleted(
   client: ZohoClient,
   module: string,
   position: StreamPosition,
+  from: number,
   overlapMs: number,
   maxSeen: number,
   signal?: AbortSignal,
@@ -243,7 +249,7 @@ async function pollDeleted(
       const id = String(entry.id ?? "");
       const ms = instantOf(entry.deleted_time);
       if (!isRecordId(id) || ms === undefined) continue;
-      if (position.since > 0 && ms < windowStart) continue;
+      if ((position.since > 0 && ms < windowStart) || ms < from) continue;
       if (seen.has(`${id}@${ms}`)) continue;
       found.push({ entry, id, ms });
     }
@@ -288,7 +294,7 @@ export async function changesByIds(
       for (const record of page.records) {
         const ms = instantOf(record.Modified_Time);
         const id = String(record.id);
-        if (ms === undefined || seen.has(`${id}@${ms}`)) continue;
+        if (ms === undefined || ms < position.from || seen.has(`${id}@${ms}`)) continue;
         const kind: ChangeKind = opts.operation === "insert" && !seen.ids.has(id) ? "create" : "update";
         seen.add(id, ms);
         if (opts.kinds.includes(kind)) events.push({ kind, module, id, time: String(record.Modified_Time), payload: record });
