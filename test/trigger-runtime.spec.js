@@ -1,0 +1,107 @@
+// zoho-crm-trigger in a real Node-RED with a persistent (localfilesystem) context store: stop it,
+// change records in Zoho, start it again: every change comes out once; a full redeploy and a
+// restart send nothing again.
+"use strict";
+require("should");
+const fs = require("fs");
+const path = require("path");
+const { startSimulator, simClient, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+const { startNodeRed } = require("../scripts/node-red-runtime");
+const { writeRecords } = require("../dist/nodes/zoho/writes");
+
+function waitFor(predicate, what, timeoutMs = 30000) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const check = async () => {
+      try {
+        if (await predicate()) return resolve();
+      } catch {
+        /* not yet */
+      }
+      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(check, 50);
+    };
+    check();
+  });
+}
+
+describe("zoho-crm-trigger in a real Node-RED (persistent context)", function () {
+  this.timeout(120000);
+  let sim, nr, api, out;
+  const settings = { contextStorage: { default: { module: "localfilesystem" } } };
+
+  before(async () => {
+    ({ sim } = await startSimulator());
+    api = simClient(sim, sim.issueRefreshToken(CLIENT_ID));
+    nr = await startNodeRed({ settings });
+    out = path.join(nr.userDir, "changes.jsonl");
+  });
+  after(async () => {
+    if (nr) await nr.stop();
+    if (sim) await sim.stop();
+  });
+
+  const lines = () => (fs.existsSync(out) ? fs.readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) : []);
+  const admin = (route, { method = "GET", body, headers = {} } = {}) =>
+    fetch(nr.url + route, {
+      method,
+      headers: { "Node-RED-API-Version": "v2", "Content-Type": "application/json", ...headers },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  const polls = () => sim.count({ method: "GET", path: "/crm/v8/Leads" });
+  /** Press the "poll now" inject and wait until the poll's calls reached Zoho and its output was written. */
+  async function pollNow() {
+    const before = polls();
+    (await admin("/inject/go", { method: "POST" })).status.should.equal(200);
+    await waitFor(() => polls() > before && sim.count({ method: "GET", path: "/crm/v8/Leads/deleted" }) >= before + 1, "the poll");
+  }
+
+  const flows = () => [
+    { id: "tt", type: "tab", label: "trigger" },
+    { id: "conn", type: "zoho-config", name: "sim", dataCenter: "us", environment: "production", accountsUrl: sim.url, concurrency: 5, credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: sim.issueRefreshToken(CLIENT_ID) } },
+    { id: "go", type: "inject", z: "tt", props: [{ p: "payload" }], payload: "", payloadType: "date", once: false, wires: [["trig"]] },
+    { id: "trig", type: "zoho-crm-trigger", z: "tt", connection: "conn", module: "Leads", events: ["create", "update", "delete"], mode: "poll", interval: 3600, fields: "Last_Name", startFrom: "now", output: "record", wires: [["shape"]] },
+    { id: "shape", type: "change", z: "tt", rules: [{ t: "set", p: "payload", pt: "msg", to: "zoho", tot: "msg" }], wires: [["fileout"]] },
+    { id: "fileout", type: "file", z: "tt", filename: out, filenameType: "str", appendNewline: true, createDir: true, overwriteFile: "false", encoding: "utf8", wires: [[]] },
+  ];
+
+  const leads = (n, tag) => Array.from({ length: n }, (_, i) => ({ Last_Name: `${tag} ${i}` }));
+
+  it("sends every change made while Node-RED was stopped, once, and nothing again after a redeploy or restart", async () => {
+    const before = polls();
+    (await admin("/flows", { method: "POST", body: { flows: flows() }, headers: { "Node-RED-Deployment-Type": "full" } })).status.should.equal(200);
+    await waitFor(() => polls() > before, "the first poll");
+
+    const [a, b] = (await writeRecords(api, { operation: "create", module: "Leads", records: leads(2, "first") })).map((r) => r.id);
+    await pollNow();
+    await waitFor(() => lines().length === 2, "two creates");
+    lines().map((l) => `${l.event} ${l.id}`).sort().should.eql([`create ${a}`, `create ${b}`].sort());
+
+    // Stop Node-RED; change records in Zoho meanwhile; start it again on the same userDir.
+    const userDir = nr.userDir;
+    await nr.stop();
+    await new Promise((r) => setTimeout(r, 1100)); // a later second than anything already sent
+    const [c] = (await writeRecords(api, { operation: "create", module: "Leads", records: leads(1, "while down") })).map((r) => r.id);
+    await writeRecords(api, { operation: "update", module: "Leads", records: [{ id: a, Last_Name: "changed while down" }] });
+    await writeRecords(api, { operation: "delete", module: "Leads", records: [b] });
+    const pollsBeforeStart = polls();
+    nr = await startNodeRed({ userDir, settings });
+    await waitFor(() => lines().length === 5, "the three changes made while stopped");
+    polls().should.be.above(pollsBeforeStart);
+    lines().slice(2).map((l) => `${l.event} ${l.id}`).sort().should.eql([`create ${c}`, `update ${a}`, `delete ${b}`].sort());
+
+    // A full redeploy, then a poll: nothing again.
+    const current = await (await admin("/flows")).json();
+    const redeploy = current.flows.map((n) => (n.id === "trig" ? { ...n, name: "renamed" } : n));
+    (await admin("/flows", { method: "POST", body: { flows: redeploy, rev: current.rev }, headers: { "Node-RED-Deployment-Type": "full" } })).status.should.equal(200);
+    await waitFor(async () => ((await (await admin("/flows")).json()).flows.find((n) => n.id === "trig") || {}).name === "renamed", "the redeploy");
+    await pollNow();
+    lines().should.have.length(5);
+
+    // A restart, then a poll: nothing again.
+    await nr.stop();
+    nr = await startNodeRed({ userDir, settings });
+    await pollNow();
+    lines().should.have.length(5);
+  });
+});
