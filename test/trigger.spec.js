@@ -118,6 +118,15 @@ describe("zoho-crm-trigger node", function () {
     seen.out.should.have.length(count);
   });
 
+  it("says on the status when it polled, how many changes it found, and that memory does not survive a restart", async () => {
+    const { seen } = await load({ events: ["create"] });
+    await create(leads(2, "status"));
+    await pollNow(seen);
+    const last = seen.status[seen.status.length - 1];
+    // No persistent context store configured: the position is only in memory.
+    last.should.match({ fill: "yellow", shape: "dot", text: "zoho-crm-trigger.status.polledMemory" });
+  });
+
   it("an update of a record that came out before is a new event", async () => {
     const { seen } = await load({ events: ["create", "update"] });
     const [id] = await create(leads(1, "twice"));
