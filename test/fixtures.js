@@ -77,4 +77,16 @@ async function turns(n = 3) {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
 
-module.exports = { helper, nodeRedPath, startSimulator, simClient, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns };
+/**
+ * `promise`'s outcome, or a failure naming `what` if it has not settled within `ms`: for "stops
+ * promptly" checks where the slow alternative (an answer due after a minute) is far beyond `ms`.
+ */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+module.exports = { helper, nodeRedPath, startSimulator, simClient, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns, within };
