@@ -314,7 +314,7 @@ describe("limits and faults", function () {
       { name: "a 500", fault: { status: 500, afterRequests: 1 }, unknown: 100 },
       { name: "a connection dropped before Zoho read the batch", fault: { drop: "before", afterRequests: 2 }, unknown: 100 },
       { name: "a connection dropped after Zoho wrote the batch", fault: { drop: "after", afterRequests: 2 }, unknown: 100, writtenAnyway: true },
-      { name: "a slow answer (timeout)", fault: { delayMs: 3000, afterRequests: 4 }, settings: { requestTimeoutMs: 300 }, unknown: 50, writtenAnyway: true },
+      { name: "a slow answer (timeout)", fault: { delayMs: 60000, afterRequests: 4 }, settings: { requestTimeoutMs: 300 }, unknown: 50, writtenAnyway: true },
       { name: "the access token expiring between batches", expire: true, allOk: true },
     ];
     for (const sc of scenarios) {
