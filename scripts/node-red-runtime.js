@@ -42,6 +42,9 @@ async function startNodeRed({ userDir, settings = {}, port } = {}) {
     credentialSecret: "test-credential-secret",
     nodesDir: [repoRoot], // settings.nodesDir = [] for a runtime that must find the package in node_modules
     logging: { console: { level: "info", metrics: false, audit: false } },
+    // The editor opens on the flows: no "Enable Update Notifications" (telemetry) dialog, which
+    // Node-RED 4.1 shows until telemetry is set, and no welcome tour.
+    telemetry: { enabled: false, updateNotification: false },
     editorTheme: { tours: false, projects: { enabled: false } },
     ...settings,
   };

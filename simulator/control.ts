@@ -81,6 +81,7 @@ export function pickFault(sim: SimState, method: string, path: string, isCrm: bo
  */
 export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: http.ServerResponse): () => void {
   sim.inFlight++;
+  sim.requestsOpen++;
   if (sim.inFlight > sim.maxInFlight) sim.maxInFlight = sim.inFlight;
   let done = false;
   let received = false;
@@ -92,6 +93,7 @@ export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: htt
   };
   req.on("end", () => (received = true));
   res.on("close", () => {
+    sim.requestsOpen--;
     if (!received) finish();
   });
   return finish;

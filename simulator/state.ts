@@ -90,8 +90,10 @@ export class SimState {
   requests: RequestLogEntry[] = [];
   maxInFlight = 0;
   tokenRefreshCount = 0;
-  /** CRM requests currently in flight */
+  /** CRM requests Zoho is working on: from arrival until answered, even when their client has gone. */
   inFlight = 0;
+  /** CRM requests whose client connection is still open (a client that gave up and closed its socket no longer counts). */
+  requestsOpen = 0;
   /** credits consumed since start/reset (only counted when creditsPerDay > 0) */
   creditsUsed = 0;
 

@@ -1,7 +1,8 @@
 // The Zoho client's OAuth half and request policy, against the simulator.
 "use strict";
 require("should");
-const { startSimulator, simClient, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+const { startSimulator, simClient, CLIENT_ID, CLIENT_SECRET, waitFor, within } = require("./fixtures");
+const { watchCalls } = require("./harness");
 const { ZohoClient, ZohoError, exchangeGrantToken, resolveApiBase, apiDomainForEnvironment, isZohoApiDomain, accountsBaseUrl, encodeQuery } = require("../dist/nodes/zoho");
 
 const CRM = /^\/crm\/v8\//;
@@ -36,7 +37,8 @@ describe("Zoho client: OAuth and request policy", function () {
 
     it("recognises an expired grant token", async () => {
       const code = sim.issueGrantToken(CLIENT_ID, { ttlMs: 1 });
-      await new Promise((r) => setTimeout(r, 20));
+      const issued = Date.now();
+      await waitFor(() => Date.now() > issued + 1, { what: "the grant token's 1 ms lifetime to pass" });
       const err = await exchangeGrantToken({ accountsUrl: sim.url, clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, grantToken: code }).catch((e) => e);
       err.code.should.equal("invalid_code");
     });
@@ -219,21 +221,23 @@ describe("Zoho client: OAuth and request policy", function () {
 
     it("times out slow answers and retries reads", async () => {
       const client = simClient(sim, refreshToken, { requestTimeoutMs: 150 });
-      sim.inject({ delayMs: 1000 });
+      sim.inject({ delayMs: 60000 }); // only the client's timeout can end the first call
       const res = await client.request({ method: "GET", path: "/org" });
       res.status.should.equal(200);
       sim.count({ path: CRM }).should.equal(2);
     });
 
     it("stops promptly when aborted during backoff", async () => {
-      const client = simClient(sim, refreshToken, { retry: { baseDelayMs: 10000, maxDelayMs: 10000 } });
+      // The backoff after a 429 is 30 to 60 s.
+      const client = simClient(sim, refreshToken, { retry: { baseDelayMs: 60000, maxDelayMs: 60000 } });
       sim.inject({ status: 429, times: 5 });
       const controller = new AbortController();
-      const started = Date.now();
-      setTimeout(() => controller.abort(), 100);
-      const err = await client.request({ method: "GET", path: "/org", signal: controller.signal }).catch((e) => e);
+      // Abort once the 429 is back at the client and it has started to wait (the next loop turn).
+      watchCalls(client, { onAnswer: (req, res) => res.status === 429 && setImmediate(() => controller.abort()) });
+      const request = client.request({ method: "GET", path: "/org", signal: controller.signal }).catch((e) => e);
+      const err = await within(request, 5000, "the request ending after the abort");
       err.code.should.equal("ABORTED");
-      (Date.now() - started).should.be.below(2000);
+      sim.count({ path: CRM }).should.equal(1); // and nothing was sent again
     });
 
     it("keeps in-flight calls within the concurrency limit", async () => {

@@ -71,14 +71,28 @@ describe("the editor in headless Chromium (end to end)", function () {
     await page.goto(nr.url);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="zoho-crm-read"]', { timeout: 30000 });
     await page.waitForFunction(() => window.ZohoCrmPickers && RED.nodes.getType("zoho-crm-write") && RED.nodes.getType("zoho-config"));
+    // The editor has finished loading: it hides its progress bar and, in the same step, would show
+    // the "Enable Update Notifications" (telemetry) dialog when telemetry is not set.
+    await page.waitForFunction(() => $(".red-ui-header-toolbar").is(":visible") && !$("#red-ui-loading-progress").is(":visible"));
+    const covering = await page.$$eval(".red-ui-dialog, .red-ui-shade", (els) => els.filter((e) => e.offsetParent !== null).map((e) => e.textContent.trim().slice(0, 60)));
+    covering.should.eql([], "nothing covers the flows");
+    should(await page.evaluate(() => RED.settings.telemetryEnabled)).equal(false, "telemetry is set (off), so Node-RED does not ask");
   }
+
+  /** The newest tray has slid in (a CSS transition on `right`). */
+  const trayInPlace = () =>
+    page.waitForFunction(() => {
+      const trays = document.querySelectorAll(".red-ui-tray");
+      const tray = trays[trays.length - 1];
+      return !!tray && getComputedStyle(tray).right === "0px" && tray.getAnimations().length === 0;
+    });
 
   const nodeSelector = (id) => `g.red-ui-flow-node-group[id="${id}"]`;
 
   async function openNode(id) {
     await page.dblclick(`${nodeSelector(id)} .red-ui-flow-node`);
     await page.waitForSelector(".red-ui-tray .red-ui-tray-body #node-input-connection", { state: "attached" });
-    await page.waitForTimeout(400); // the tray slides in
+    await trayInPlace();
   }
 
   const typedValue = (selector) => page.evaluate((s) => $(s).typedInput("value"), selector);
@@ -119,7 +133,7 @@ describe("the editor in headless Chromium (end to end)", function () {
     await closePicker();
     await page.click("#node-input-btn-connection-add, #node-input-lookup-connection");
     await page.waitForSelector("#node-config-input-clientId", { state: "visible" });
-    await page.waitForTimeout(400);
+    await trayInPlace();
     await page.fill("#node-config-input-name", "Zoho CRM (simulator)");
     await page.fill("#node-config-input-clientId", CLIENT_ID);
     // Each credential says where it comes from: typed here, or an environment variable.

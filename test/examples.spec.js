@@ -4,7 +4,7 @@
 require("should");
 const fs = require("fs");
 const path = require("path");
-const { startSimulator, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+const { startSimulator, CLIENT_ID, CLIENT_SECRET, waitFor } = require("./fixtures");
 const { startNodeRed } = require("../scripts/node-red-runtime");
 
 const dir = path.join(__dirname, "..", "examples");
@@ -32,7 +32,14 @@ describe("example flows in a real Node-RED", function () {
     return res;
   };
 
-  /** Import an example as the editor would (into its own tab), wired to the simulator, and deploy it. */
+  /** How many times Node-RED has started flows, or stopped short of it for want of node types. */
+  const starts = () => (nr.logs().match(/Started flows|Waiting for missing types/g) || []).length;
+
+  /**
+   * Import an example as the editor would (into its own tab), wired to the simulator, and deploy it.
+   * Node-RED answers a deploy before it starts the new flows: this waits until it has (its log says
+   * "Started flows"), so every node has been constructed and any error it reports is in the log.
+   */
   async function deploy(file) {
     const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
     let tab = nodes.find((n) => n.type === "tab");
@@ -49,8 +56,10 @@ describe("example flows in a real Node-RED", function () {
       if (n.type === "inject") n.once = false;
     }
     const current = await (await api("/flows")).json();
+    const before = starts();
     const res = await api("/flows", { method: "POST", body: { flows: nodes, rev: current.rev }, headers: { "Node-RED-Deployment-Type": "full" } });
     res.status.should.equal(200, await res.text());
+    await waitFor(() => starts() > before, { timeout: 30000, what: `Node-RED to start the flows of ${file}` });
     return nodes;
   }
 
@@ -64,14 +73,12 @@ describe("example flows in a real Node-RED", function () {
         n.should.not.have.property("credentials");
         n.accountsUrl.should.equal("");
       });
-      await new Promise((r) => setTimeout(r, 300));
       nr.logs().should.not.match(/Waiting for missing types|\[error\]/);
     });
   }
 
   it("write-upsert-from-http.json upserts a posted form and answers", async () => {
     await deploy("write-upsert-from-http.json");
-    await new Promise((r) => setTimeout(r, 300));
     const form = new URLSearchParams({ last_name: "Lovelace", first_name: "Ada", email: "ada.example@example.com" });
     const res = await fetch(nr.url + "/zoho/leads", { method: "POST", body: form });
     res.status.should.equal(200, await res.clone().text());
@@ -88,10 +95,8 @@ describe("example flows in a real Node-RED", function () {
     const junk = () => sim.records("Leads").filter((r) => r.Lead_Status === "Junk Lead").length;
     junk().should.equal(30);
     const inject = nodes.find((n) => n.type === "inject");
-    await new Promise((r) => setTimeout(r, 300));
     (await api(`/inject/${inject.id}`, { method: "POST" })).status.should.equal(200);
-    for (let i = 0; i < 100 && junk() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    junk().should.equal(0);
+    await waitFor(() => junk() === 0, { timeout: 20000, what: "the Junk Leads to be deleted" });
     sim.records("Leads").some((r) => r.Last_Name === "Keeper").should.be.true();
   });
 });

@@ -4,7 +4,7 @@
 "use strict";
 const should = require("should");
 const { startSimulator, CLIENT_ID } = require("./fixtures");
-const { helper, loadNodes, watchCalls, activeResources, zohoSettings, sleep } = require("./harness");
+const { helper, loadNodes, watchCalls, activeResources, zohoSettings, waitFor, turns } = require("./harness");
 
 const LEADS = "/crm/v8/Leads";
 const CRM = /^\/crm\//;
@@ -268,16 +268,24 @@ describe("limits and faults", function () {
 
     it("a slow answer times out after zohoCrm.requestTimeoutMs and that page is asked again", async () => {
       zohoSettings({ requestTimeoutMs: 300 });
-      sim.inject({ match: { method: "GET", path: LEADS }, delayMs: 5000, afterRequests: 4 });
+      // The fifth call's answer would take a minute (longer than this test may run): only the
+      // client's timeout can end that call.
+      sim.inject({ match: { method: "GET", path: LEADS }, delayMs: 60000, afterRequests: 4 });
       const t = await loadNodes(sim, [readDef("r", { output: "page" })], { conn: { concurrency: 1 } });
-      const started = Date.now();
+      const calls = watchCalls(t.conn.getClient());
       const s = await t.run("r");
-      (Date.now() - started).should.be.below(2500);
       s.caught.should.have.length(0);
       s.out[0].flatMap((m) => m.payload.map((r) => r.id)).should.eql(expected());
       const byPage = assertEachPageOnce(sim, LEADS);
+      // The slow page was never answered (status undefined) yet asked again and answered: the read
+      // did not wait for the slow answer.
       [...byPage.values()].filter((statuses) => statuses.length > 1).should.eql([[undefined, 200]]);
       sim.count({ method: "GET", path: LEADS }).should.equal(14);
+      const failed = calls.filter((c) => c.error);
+      failed.should.have.length(1);
+      failed[0].error.code.should.equal("TIMEOUT");
+      // The client gave the slow call up: its connection was closed, nothing is in flight at Zoho.
+      await waitFor(() => sim.requestsOpen === 0, { what: "the timed-out call's connection to close" });
     });
 
     it("many flows reading at once share one access token: exactly one refresh per burst", async () => {
@@ -306,7 +314,7 @@ describe("limits and faults", function () {
       { name: "a 500", fault: { status: 500, afterRequests: 1 }, unknown: 100 },
       { name: "a connection dropped before Zoho read the batch", fault: { drop: "before", afterRequests: 2 }, unknown: 100 },
       { name: "a connection dropped after Zoho wrote the batch", fault: { drop: "after", afterRequests: 2 }, unknown: 100, writtenAnyway: true },
-      { name: "a slow answer (timeout)", fault: { delayMs: 3000, afterRequests: 4 }, settings: { requestTimeoutMs: 300 }, unknown: 50, writtenAnyway: true },
+      { name: "a slow answer (timeout)", fault: { delayMs: 60000, afterRequests: 4 }, settings: { requestTimeoutMs: 300 }, unknown: 50, writtenAnyway: true },
       { name: "the access token expiring between batches", expire: true, allOk: true },
     ];
     for (const sc of scenarios) {
@@ -355,23 +363,34 @@ describe("limits and faults", function () {
     let sim, baseline;
     beforeEach(async () => {
       ({ sim } = await startSimulator());
+      // The simulator does not close idle keep-alive sockets itself (Node's default would, after 5 s):
+      // a socket the connection fails to close stays open, however long the waits below take.
+      sim.server.keepAliveTimeout = 0;
       sim.seedRecords("Leads", 2500);
-      await sleep(20);
+      await turns(); // sockets of the previous test (already destroyed) finish closing
       baseline = activeResources();
     });
     afterEach(() => sim.stop());
 
-    /** Client sockets are gone (the simulator's side closes with them) and no timers of ours remain. */
+    /**
+     * Client sockets are gone (the simulator's side closes with them) and no timers of ours remain:
+     * nothing is left that could make a call later. Sockets close asynchronously, so their closing is
+     * waited for (one left open never closes: see keepAliveTimeout above); timers are checked at once
+     * (closing clears them synchronously).
+     */
     async function assertNothingLeft() {
-      await sleep(50);
-      sim.sockets.size.should.equal(0, "the connection's sockets are closed");
+      await waitFor(() => sim.sockets.size === 0 && (activeResources().TCPSocketWrap || 0) <= (baseline.TCPSocketWrap || 0), {
+        what: "the connection's sockets to close",
+      });
       const now = activeResources();
-      ((now.Timeout || 0) - sim.timers.size).should.be.belowOrEqual(baseline.Timeout || 0);
-      (now.TCPSocketWrap || 0).should.be.belowOrEqual(baseline.TCPSocketWrap || 0);
+      ((now.Timeout || 0) - sim.timers.size).should.be.belowOrEqual(baseline.Timeout || 0, "a timer of ours is still running");
     }
 
-    it("a redeploy in the middle of reads and writes stops within a second and reports the writes in flight", async () => {
+    it("a redeploy in the middle of reads and writes stops without waiting for answers and reports the writes in flight", async () => {
       sim.setLatency(150);
+      // The write's second batch is written by Zoho but answered only after a minute, so a write is
+      // certainly in flight when the redeploy comes, however slow this machine is.
+      sim.inject({ match: { method: "POST", path: LEADS }, delayMs: 60000, afterRequests: 1 });
       const t = await loadNodes(
         sim,
         [readDef("rl", { output: "record" }), readDef("rq", { operation: "coql", query: "select Last_Name from Leads where id is not null", queryType: "str", output: "page" }), writeDef("w")],
@@ -387,13 +406,20 @@ describe("limits and faults", function () {
       const input = leads(900, "stop");
       for (const id of ["rl", "rq"]) helper.getNode(id).receive({ payload: "go" });
       w.receive({ payload: input });
-      await sleep(250);
+      // In the middle: both reads have had answers and the write's slow batch has reached Zoho.
+      const answered = (path) => sim.requests.some((r) => r.path === path && r.status === 200);
+      await waitFor(() => answered(LEADS) && answered("/crm/v8/coql") && sim.count({ method: "POST", path: LEADS }) >= 2, {
+        what: "both reads answered and the slow batch sent",
+      });
       const started = Date.now();
       await helper.unload();
-      (Date.now() - started).should.be.below(1000);
+      // Waiting for the slow batch would take a minute; the bound only catches a stop that waits.
+      (Date.now() - started).should.be.below(5000);
+      await waitFor(() => sim.requestsOpen === 0, { what: "the calls in flight to be dropped" });
       await assertNothingLeft();
+      // No socket and no timer of ours is left to make a call; the log does not grow either.
       const calls = sim.requests.length;
-      await sleep(300);
+      await turns();
       sim.requests.length.should.equal(calls, "no call after the stop");
       // The write reported what became of every record: written, not sent, or unknown.
       reports.should.have.length(1);
@@ -409,14 +435,15 @@ describe("limits and faults", function () {
     });
 
     it("stops at once while the token refresh is slow", async () => {
-      sim.inject({ match: { path: "/oauth/v2/token" }, delayMs: 5000 });
+      // The token answer would take a minute: only stopping can end the wait for it.
+      sim.inject({ match: { path: "/oauth/v2/token" }, delayMs: 60000 });
       const t = await loadNodes(sim, [readDef("r"), writeDef("w")]);
       t.node("r").receive({ payload: "go" });
       t.node("w").receive({ payload: leads(3, "slowtoken") });
-      await sleep(100);
+      await waitFor(() => sim.count({ path: "/oauth/v2/token" }) > 0, { what: "the token refresh to reach Zoho" });
       const started = Date.now();
       await helper.unload();
-      (Date.now() - started).should.be.below(500);
+      (Date.now() - started).should.be.below(5000);
       await assertNothingLeft();
       sim.count({ path: CRM }).should.equal(0);
     });
@@ -425,6 +452,7 @@ describe("limits and faults", function () {
       zohoSettings({ retryBaseDelayMs: 10000, retryMaxDelayMs: 60000 });
       sim.inject({ match: { path: LEADS }, status: 429, headers: { "Retry-After": "30" }, times: 10 });
       const t = await loadNodes(sim, [readDef("r", { maxRecords: 10 }), writeDef("w")]);
+      const calls = watchCalls(t.conn.getClient());
       const reports = [];
       const w = t.node("w");
       const report = w.error;
@@ -434,11 +462,12 @@ describe("limits and faults", function () {
       };
       t.node("r").receive({ payload: "go" });
       t.node("w").receive({ payload: leads(3, "backoff") });
-      await sleep(200);
+      // Both calls were answered 429 at the client, which then waits out Retry-After (30 s).
+      await waitFor(() => calls.filter((c) => c.status === 429).length >= 2, { what: "the read's and the write's calls to be answered 429" });
       sim.requests.filter((r) => r.status === 429).length.should.equal(2);
       const started = Date.now();
       await helper.unload();
-      (Date.now() - started).should.be.below(500);
+      (Date.now() - started).should.be.below(5000);
       await assertNothingLeft();
       sim.records("Leads").filter((r) => String(r.Email).startsWith("backoff.")).should.have.length(0);
       // Zoho answered 429 (not processed) and the retry never went out: certainly not written, so the

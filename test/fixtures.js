@@ -51,4 +51,42 @@ function configFlow(sim, refreshToken, id = "conn", extra = {}) {
   };
 }
 
-module.exports = { helper, nodeRedPath, startSimulator, simClient, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET };
+/**
+ * Wait for a condition instead of a fixed time: poll `predicate` every `interval` ms until it returns
+ * something truthy (resolved with that value). `timeout` is only a safety net for a loaded machine:
+ * when it passes, the test fails saying `what` never happened. No timer of this helper is left
+ * running once it settles (tests count the process's active timers).
+ */
+async function waitFor(predicate, { timeout = 10000, interval = 5, what = "the condition" } = {}) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/**
+ * Let the event loop go round `n` times (setImmediate), without assuming any wall-clock time: work
+ * that is already queued runs first. Node-RED delivers messages with setImmediate in the order they
+ * were sent, so after this every message sent before the call, and `n - 1` hops after it (a Join
+ * node's output), has arrived; destroyed sockets have run their close callbacks.
+ */
+async function turns(n = 3) {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * `promise`'s outcome, or a failure naming `what` if it has not settled within `ms`: for "stops
+ * promptly" checks where the slow alternative (an answer due after a minute) is far beyond `ms`.
+ */
+function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+module.exports = { helper, nodeRedPath, startSimulator, simClient, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns, within };

@@ -2,7 +2,7 @@
 // and write nodes in one runtime (node-red-node-test-helper), each with its own collectors, a Catch
 // node and a Complete node, and a way to send a message and wait until that message is finished.
 "use strict";
-const { helper, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID } = require("./fixtures");
+const { helper, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, waitFor, turns } = require("./fixtures");
 
 const readNode = require(readNodePath);
 const writeNode = require(writeNodePath);
@@ -35,7 +35,7 @@ function prng(seed) {
  * Every node gets: out0/out1 collectors, a Catch and a Complete node scoped to it.
  * Returns {conn, node(id), seen, run(id, msg), fire(id, msg), settled(), messages(id)}.
  */
-async function loadNodes(sim, nodes, { conn = {}, refreshToken, tabs = false, credentials: extraCreds = {}, extraNodes = [], extraModules = [], settleMs = 15 } = {}) {
+async function loadNodes(sim, nodes, { conn = {}, refreshToken, tabs = false, credentials: extraCreds = {}, extraNodes = [], extraModules = [] } = {}) {
   const token = refreshToken || sim.issueRefreshToken(CLIENT_ID);
   const { node: connNode, credentials } = configFlow(sim, token, "conn", conn);
   const flow = [connNode];
@@ -64,7 +64,9 @@ async function loadNodes(sim, nodes, { conn = {}, refreshToken, tabs = false, cr
     const resolve = waiting.get(m._msgid);
     if (resolve) {
       waiting.delete(m._msgid);
-      setTimeout(() => resolve(seen[id]), settleMs); // outputs sent just before done() arrive first
+      // Outputs the node sent before done() were queued for delivery before the Catch/Complete
+      // node's message, and Node-RED delivers in order: a few loop turns and they are all here.
+      turns().then(() => resolve(seen[id]));
     }
   };
   for (const def of nodes) {
@@ -161,4 +163,4 @@ function activeResources() {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-module.exports = { helper, loadNodes, loadOnce, watchCalls, activeResources, zohoSettings, BASE_SETTINGS, prng, sleep, readNode, writeNode };
+module.exports = { helper, loadNodes, loadOnce, watchCalls, activeResources, zohoSettings, BASE_SETTINGS, prng, sleep, waitFor, turns, readNode, writeNode };

@@ -2,13 +2,12 @@
 // real Join node, msg overrides, empty reads, errors for Catch nodes, status, and stopping on close.
 "use strict";
 const should = require("should");
-const { helper, startSimulator, configFlow, configNode, readNodePath, CLIENT_ID } = require("./fixtures");
+const { helper, startSimulator, configFlow, configNode, readNodePath, CLIENT_ID, waitFor, turns } = require("./fixtures");
 
 const readNode = require(readNodePath);
 const splitJoinNodes = require("@node-red/nodes/core/sequence/17-split.js");
 const LEADS = "/crm/v8/Leads";
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const coreNode = (file) => require(`@node-red/nodes/core/${file}`);
 
 describe("zoho-crm-read node", function () {
@@ -68,19 +67,15 @@ describe("zoho-crm-read node", function () {
     const seen = { out: [], joined: [], caught: [], completed: [], status: [] };
     for (const id of ["out", "joined", "caught", "completed"]) helper.getNode(id).on("input", (m) => seen[id].push(m));
     r.on("call:status", (call) => seen.status.push(call.args[0]));
-    const run = (msg = { payload: "go" }) =>
-      new Promise((resolve, reject) => {
-        const before = seen.caught.length + seen.completed.length;
-        const timer = setTimeout(() => reject(new Error("the node never called done")), 15000);
-        const check = () => {
-          if (seen.caught.length + seen.completed.length > before) {
-            clearTimeout(timer);
-            setTimeout(() => resolve(seen), 30); // let the Join node finish
-          } else setTimeout(check, 5);
-        };
-        r.receive(msg);
-        check();
-      });
+    const run = async (msg = { payload: "go" }) => {
+      const before = seen.caught.length + seen.completed.length;
+      r.receive(msg);
+      await waitFor(() => seen.caught.length + seen.completed.length > before, { timeout: 15000, what: "the node to call done" });
+      // The reader's messages were queued before the Complete/Catch node's message and Node-RED
+      // delivers in order; the Join node's output is one hop later: a few loop turns bring it.
+      await turns();
+      return seen;
+    };
     return { r, seen, run };
   }
 
@@ -298,16 +293,21 @@ describe("zoho-crm-read node", function () {
   describe("stopping", function () {
     it("a redeploy in the middle of a long read stops it promptly: no more calls, no error", async () => {
       sim.setLatency(40);
+      // The fourth call's answer would take a minute: the read is certainly in the middle when the
+      // redeploy comes, however slow this machine is.
+      sim.inject({ match: { method: "GET", path: LEADS }, delayMs: 60000, afterRequests: 3 });
       const { r, seen } = await load({ output: "record" });
       r.receive({ payload: "go" });
-      await sleep(150);
+      await waitFor(() => sim.count({ path: LEADS }) >= 4, { what: "the read's fourth call" });
       const started = Date.now();
       await helper.unload();
-      (Date.now() - started).should.be.below(1000);
-      await sleep(60);
+      // Waiting for that answer would take a minute; the bound only catches a stop that waits for it.
+      (Date.now() - started).should.be.below(5000);
+      // The call in flight was dropped and the connection closed: nothing is left to answer or to ask.
+      await waitFor(() => sim.requestsOpen === 0 && sim.sockets.size === 0, { what: "the read's call and sockets to close" });
       const calls = sim.count({ path: LEADS });
-      await sleep(200);
-      sim.count({ path: LEADS }).should.equal(calls);
+      await turns();
+      sim.count({ path: LEADS }).should.equal(calls, "no call after the stop");
       calls.should.be.below(13);
       seen.caught.length.should.equal(0);
     });
@@ -360,11 +360,12 @@ describe("zoho-crm-read example flows", function () {
     const done = new Promise((resolve) => helper.getNode(finished.id).on("input", resolve));
     helper.getNode(inject.id).receive({});
     await done;
+    // The last page may still be on its way to the file (the File node writes asynchronously).
     let lines = [];
-    for (let i = 0; i < 100 && lines.length < 451; i++) {
-      await sleep(20); // the last page may still be on its way to the file
+    await waitFor(() => {
       lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter(Boolean) : [];
-    }
+      return lines.length >= 451;
+    }, { what: "451 lines in the CSV file" });
     lines[0].should.equal("Last_Name,First_Name,Email,Company,Lead_Source,Created_Time");
     lines.length.should.equal(451);
     const emails = new Set(leads.map((l) => l.Email).filter(Boolean));

@@ -5,7 +5,7 @@ const should = require("should");
 const fs = require("fs");
 const path = require("path");
 const bcrypt = require("bcryptjs");
-const { startSimulator, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+const { startSimulator, CLIENT_ID, CLIENT_SECRET, waitFor } = require("./fixtures");
 const { startNodeRed, login } = require("../scripts/node-red-runtime");
 
 const adminAuth = {
@@ -40,12 +40,16 @@ describe("in a real Node-RED runtime", function () {
 
   // A deploy answers before the new flows have started: poll until the connection is up.
   async function testConnection(id) {
-    for (let i = 0; ; i++) {
-      const res = await api(adminToken, `/zoho-config/${id}/test`, {});
-      const body = await res.json();
-      if (body.error !== "NOT_DEPLOYED" || i > 50) return { status: res.status, body };
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    let answer;
+    await waitFor(
+      async () => {
+        const res = await api(adminToken, `/zoho-config/${id}/test`, {});
+        answer = { status: res.status, body: await res.json() };
+        return answer.body.error !== "NOT_DEPLOYED";
+      },
+      { timeout: 30000, interval: 100, what: `connection ${id} to be deployed` },
+    );
+    return answer;
   }
 
   it("registers the three node types", async () => {

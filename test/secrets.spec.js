@@ -8,7 +8,7 @@ const fs = require("fs");
 const path = require("path");
 const bcrypt = require("bcryptjs");
 const { startSimulator, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
-const { helper, loadNodes, watchCalls, zohoSettings, sleep } = require("./harness");
+const { helper, loadNodes, watchCalls, zohoSettings, waitFor } = require("./harness");
 const { startNodeRed, login } = require("../scripts/node-red-runtime");
 const { ZohoClient, accountsBaseUrl } = require("../dist/nodes/zoho");
 
@@ -321,23 +321,23 @@ describe("secrets", function () {
         inject("i-gone", "r-gone"),
         { id: "r-gone", type: "zoho-crm-read", z: "t1", connection: "gone", operation: "list", module: "Leads", moduleType: "str", fields: "Last_Name", fieldsType: "str", output: "array", wires: [["d-read"]] },
       ];
+      // A deploy is answered before its flows start: wait for this deploy's "Started flows".
+      const started = () => (nr.logs().match(/Started flows/g) || []).length;
+      const startedBefore = started();
       const deploy = await api(adminToken, "/flows", { flows });
       deploy.status.should.equal(200);
-      for (let i = 0; i < 100 && !/Started flows/.test(nr.logs().split("Starting flows").pop() || ""); i++) await sleep(100);
+      await waitFor(() => started() > startedBefore, { timeout: 30000, interval: 50, what: "Node-RED to start the deployed flows" });
       for (const id of ["i-read", "i-write", "i-bad", "i-gone"]) {
-        let res;
-        for (let k = 0; k < 50; k++) {
-          res = await api(adminToken, `/inject/${id}`, {});
-          if (res.status === 200) break;
-          await sleep(100);
-        }
-        res.status.should.equal(200);
+        await waitFor(async () => (await api(adminToken, `/inject/${id}`, {})).status === 200, { timeout: 15000, interval: 100, what: `inject ${id} to answer 200` });
       }
-      for (let i = 0; i < 100; i++) {
-        const logs = nr.logs();
-        if (/\[debug:d-read\]/.test(logs) && /\[debug:d-write\]/.test(logs) && /\[zoho-crm-read:r-bad\]/.test(logs) && /\[zoho-crm-read:r-gone\]/.test(logs)) break;
-        await sleep(100);
-      }
+      // Every run has reached the log: both debug outputs and both errors.
+      await waitFor(
+        () => {
+          const logs = nr.logs();
+          return /\[debug:d-read\]/.test(logs) && /\[debug:d-write\]/.test(logs) && /\[zoho-crm-read:r-bad\]/.test(logs) && /\[zoho-crm-read:r-gone\]/.test(logs);
+        },
+        { timeout: 30000, interval: 50, what: "the four runs in the Node-RED log" },
+      );
     });
     after(async () => {
       if (nr) await nr.stop();
