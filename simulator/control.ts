@@ -12,7 +12,7 @@
  *   - Fault.afterRequests counts every matching request that arrives while the fault is queued.
  */
 import * as http from "http";
-import { ApiError } from "./util";
+import { ApiError, DEFAULT_UTC_OFFSET_MIN, ORG_TIME_ZONE } from "./util";
 import { issueGrantToken } from "./accounts";
 import { clearRecords } from "./data";
 import { Fault, FaultState, JSON_TYPE, SimState, parseMultipart } from "./state";
@@ -36,6 +36,9 @@ export function reset(sim: SimState): void {
   sim.grants.clear();
   sim.refreshTokens.clear();
   sim.accessTokens.clear();
+  sim.clock.real();
+  sim.utcOffsetMinutes = DEFAULT_UTC_OFFSET_MIN;
+  sim.timeZone = ORG_TIME_ZONE;
 }
 
 // ---- faults ----------------------------------------------------------------------------

@@ -4,7 +4,8 @@
  */
 import { ModuleStore, ModuleInput } from "./store";
 import { generateRecord, GenContext } from "./generate";
-import { ApiError, Rec, cloneJson, isNumericId, isPlainObject, isoTime, prng } from "./util";
+import { ApiError, Rec, cloneJson, isNumericId, isPlainObject, prng } from "./util";
+import { stamp } from "./clock";
 import { SimState } from "./state";
 
 // ---- test-control API ------------------------------------------------------------------
@@ -19,7 +20,7 @@ export function addModule(sim: SimState, def: ModuleInput): void {
 
 export function seedRecords(sim: SimState, module: string, records: object[] | number): object[] {
   const store = mustModule(sim, module);
-  const now = Date.now();
+  const now = sim.clock.now();
   const out: Rec[] = [];
   if (typeof records === "number") {
     const n = Math.max(0, Math.floor(records));
@@ -31,6 +32,7 @@ export function seedRecords(sim: SimState, module: string, records: object[] | n
     const ctx: GenContext = {
       seq: 0,
       now,
+      utcOffset: sim.utcOffsetMinutes,
       lookupId: (m) => {
         let pool = pools.get(m);
         if (!pool) {
@@ -130,8 +132,8 @@ export function buildRecord(sim: SimState, store: ModuleStore, values: Record<st
   }
   if (fm.has("Created_By")) v.Created_By = userRef(sim);
   if (fm.has("Modified_By")) v.Modified_By = userRef(sim);
-  if (fm.has("Created_Time")) v.Created_Time = isoTime(createdMs);
-  if (fm.has("Modified_Time")) v.Modified_Time = isoTime(modifiedMs);
+  if (fm.has("Created_Time")) v.Created_Time = stamp(sim, createdMs);
+  if (fm.has("Modified_Time")) v.Modified_Time = stamp(sim, modifiedMs);
   if (fm.has("Record_Status__s") && v.Record_Status__s == null) v.Record_Status__s = "Available";
   for (const f of store.fields) {
     const x = v[f.api_name];

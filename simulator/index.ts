@@ -11,11 +11,13 @@
  *   writes.ts        POST/PUT/DELETE /crm/v8/{module}[/{id}], POST /crm/v8/{module}/upsert
  *   metadata-api.ts  GET /crm/v8/settings/modules, /settings/fields, /org, /users
  *   control.ts       GET /__sim/grant-token, /__sim/stats; fault injection, request log, in-flight counting, credits
+ *   clock.ts         sim.clock (now/set/advance/real) and sim.setUtcOffset: the source of every org timestamp
  *   data.ts          the module stores: modules added, records seeded and built
  *   state.ts         the shared state (ZohoSimulator extends SimState) and the shared types
  *
  * Choices where the doc is silent or unsure (kept deliberately strict so client bugs show up):
- *   - Datetimes are ISO 8601 with the org offset +05:30 (time zone Asia/Kolkata), second precision.
+ *   - Datetimes are ISO 8601 with the org offset (default +05:30, time zone Asia/Kolkata), second precision, from
+ *     sim.clock; the Date response header comes from sim.clock too.
  *   - The others are listed in the file of the area they concern.
  */
 import * as http from "http";
@@ -29,6 +31,7 @@ import * as accounts from "./accounts";
 import * as control from "./control";
 import * as data from "./data";
 import { processCrm } from "./crm";
+import { checkUtcOffset } from "./clock";
 
 export type { ModuleInput, FieldInput } from "./store";
 export type ModuleDef = ModuleInput;
@@ -149,6 +152,12 @@ export class ZohoSimulator extends SimState {
     this.latency = Math.max(0, ms);
   }
 
+  /** The offset (minutes east of UTC) the org writes datetimes with from now on; `timeZone` names it in /org and /users. */
+  setUtcOffset(minutes: number, timeZone?: string): void {
+    this.utcOffsetMinutes = checkUtcOffset(minutes);
+    if (timeZone !== undefined) this.timeZone = timeZone;
+  }
+
   // =====================================================================================
   // HTTP plumbing
   // =====================================================================================
@@ -230,7 +239,7 @@ export class ZohoSimulator extends SimState {
       entry.status = r.status;
       finished();
       if (!res.socket || res.socket.destroyed || res.writableEnded) return;
-      const headers: Record<string, string> = { ...(r.headers ?? {}) };
+      const headers: Record<string, string> = { Date: new Date(this.clock.now()).toUTCString(), ...(r.headers ?? {}) };
       if (r.body === undefined) {
         res.writeHead(r.status, headers);
         res.end();

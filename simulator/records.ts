@@ -18,7 +18,8 @@
  */
 import { ModuleStore, SortKey } from "./store";
 import { parseCriteria, Pred, lower } from "./criteria";
-import { ApiError, Rec, cloneJson, compareIds, hmacHex, isoTime } from "./util";
+import { ApiError, Rec, cloneJson, compareIds, hmacHex } from "./util";
+import { stamp } from "./clock";
 import { Ctx, Result, SimState, header } from "./state";
 
 const PAGE_TOKEN_TTL_MS = 24 * 3600 * 1000;
@@ -187,7 +188,7 @@ export function list(sim: SimState, store: ModuleStore, ctx: Ctx): Result {
         sort_by: sortBy,
         page: Math.floor(reached / perPage) + 1,
         previous_page_token: previous,
-        page_token_expiry: next ? isoTime(expiry) : null,
+        page_token_expiry: next ? stamp(sim, expiry) : null,
         sort_order: sortOrder,
         email: false,
         more_records: more,

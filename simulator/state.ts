@@ -8,7 +8,8 @@
 import * as http from "http";
 import { URL } from "url";
 import { ModuleStore } from "./store";
-import { randomHex } from "./util";
+import { DEFAULT_UTC_OFFSET_MIN, ORG_TIME_ZONE, randomHex } from "./util";
+import { SimClock } from "./clock";
 
 export interface SimulatorOptions {
   accessTokenTtlSeconds?: number;
@@ -94,6 +95,8 @@ export class SimState {
   inFlight = 0;
   /** credits consumed since start/reset (only counted when creditsPerDay > 0) */
   creditsUsed = 0;
+  /** the org's clock (clock.ts): every org timestamp comes from it */
+  readonly clock = new SimClock();
 
   // ---- internal: shared by the simulator's area modules ---------------------------------
   readonly opts: Required<Omit<SimulatorOptions, "apiDomain">> & { apiDomain?: string };
@@ -108,6 +111,9 @@ export class SimState {
   nextModuleId = 5725767000000002175n;
   seq = 0;
   readonly secret = randomHex(16);
+  /** the offset datetimes are written with (sim.setUtcOffset) and the time zone /org and /users report */
+  utcOffsetMinutes = DEFAULT_UTC_OFFSET_MIN;
+  timeZone = ORG_TIME_ZONE;
 
   readonly user = {
     id: "5725767000000411001",

@@ -5,7 +5,8 @@
  *   POST   /crm/v8/{module}/upsert          upsert      DELETE /crm/v8/{module}?ids=…  or /{module}/{id}  delete
  */
 import { ModuleStore, FieldMeta, normKey } from "./store";
-import { ApiError, Rec, errorBody, isPlainObject, isoTime } from "./util";
+import { ApiError, Rec, errorBody, isPlainObject } from "./util";
+import { stamp } from "./clock";
 import { buildRecord, displayName, fillDerived, userRef, userShort } from "./data";
 import { Ctx, Result, SimState } from "./state";
 
@@ -100,7 +101,7 @@ export function write(sim: SimState, store: ModuleStore, op: "insert" | "update"
     dupFields = d as string[];
   }
   const results: Array<Record<string, unknown>> = [];
-  const nowMs = Date.now();
+  const nowMs = sim.clock.now();
   input.forEach((raw, i) => {
     const p = `$.data[${i}]`;
     if (!isPlainObject(raw)) {
@@ -183,7 +184,7 @@ export function write(sim: SimState, store: ModuleStore, op: "insert" | "update"
       const prev = existing!;
       const next: Rec = store.make(prev);
       for (const [k, v] of Object.entries(values)) next[k] = v;
-      next.Modified_Time = isoTime(nowMs);
+      next.Modified_Time = stamp(sim, nowMs);
       if (store.fieldMap.has("Modified_By")) next.Modified_By = userRef(sim);
       fillDerived(store, next);
       store.replace(prev, next);
@@ -208,7 +209,7 @@ export function deleteRecords(sim: SimState, store: ModuleStore, idsRaw: string 
   }
   const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
   if (ids.length > 100) throw new ApiError(400, "LIMIT_EXCEEDED", { param_name: "ids", limit: 100 }, "the number of ids exceeds the limit of 100");
-  const now = isoTime(Date.now());
+  const now = stamp(sim);
   const results = ids.map((id) => {
     const rec = store.remove(id);
     if (!rec) return errorBody("INVALID_DATA", { id }, "record not deleted");
