@@ -112,7 +112,7 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
       if (method !== "GET") throw badMethod();
       requireModuleScope(at, store, "READ");
       headers = charge(sim);
-      return withCredits(deletedList(store, ctx.query));
+      return withCredits(deletedList(sim, store, ctx));
     }
     if (s1 === "actions") throw notFound;
     switch (method) {

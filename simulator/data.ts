@@ -2,7 +2,7 @@
  * The module stores and the records in them: modules added, records seeded or built (system fields, ids, owner and
  * user references, lookup names, derived fields). Used by the test-control API, the reads and the writes.
  */
-import { ModuleStore, ModuleInput } from "./store";
+import { DeletedEntry, ModuleStore, ModuleInput } from "./store";
 import { generateRecord, GenContext } from "./generate";
 import { ApiError, Rec, cloneJson, isNumericId, isPlainObject, prng } from "./util";
 import { stamp } from "./clock";
@@ -112,6 +112,20 @@ export function displayName(sim: SimState, module: string | undefined, id: strin
   if (!store || !rec) return null;
   const v = rec[store.displayField];
   return v === undefined || v === null ? null : String(v);
+}
+
+/** Remove a record and file it under GET /{module}/deleted (recycle bin, or permanent), stamped now; undefined when unknown. */
+export function deleteRecord(sim: SimState, store: ModuleStore, id: string, type: DeletedEntry["type"]): DeletedEntry | undefined {
+  const rec = store.remove(id);
+  if (!rec) return undefined;
+  const by = userShort(sim) as { name: string; id: string };
+  const c = rec.Created_By;
+  const createdBy = isPlainObject(c) && typeof c.id === "string" ? { name: String(c.name ?? ""), id: c.id } : { name: by.name, id: by.id };
+  const name = rec[store.displayField];
+  const entry: DeletedEntry = { deleted_by: { name: by.name, id: by.id }, id, display_name: name == null ? null : String(name), type, created_by: createdBy, deleted_time: stamp(sim) };
+  if (type === "permanent") Object.assign(entry, { deleted_by: null, display_name: null, created_by: null });
+  store.deleted.push(entry);
+  return entry;
 }
 
 export function fillDerived(store: ModuleStore, rec: Rec): void {

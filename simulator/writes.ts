@@ -7,7 +7,7 @@
 import { ModuleStore, FieldMeta, normKey } from "./store";
 import { ApiError, Rec, errorBody, isPlainObject } from "./util";
 import { stamp } from "./clock";
-import { buildRecord, displayName, fillDerived, userRef, userShort } from "./data";
+import { buildRecord, deleteRecord, displayName, fillDerived, userRef, userShort } from "./data";
 import { Ctx, Result, SimState } from "./state";
 
 function parseWriteBody(ctx: Ctx): Record<string, unknown> {
@@ -209,18 +209,8 @@ export function deleteRecords(sim: SimState, store: ModuleStore, idsRaw: string 
   }
   const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
   if (ids.length > 100) throw new ApiError(400, "LIMIT_EXCEEDED", { param_name: "ids", limit: 100 }, "the number of ids exceeds the limit of 100");
-  const now = stamp(sim);
   const results = ids.map((id) => {
-    const rec = store.remove(id);
-    if (!rec) return errorBody("INVALID_DATA", { id }, "record not deleted");
-    store.deleted.push({
-      deleted_by: userShort(sim),
-      id,
-      display_name: rec[store.displayField] ?? null,
-      type: "recycle",
-      created_by: userShort(sim),
-      deleted_time: now,
-    });
+    if (!deleteRecord(sim, store, id, "recycle")) return errorBody("INVALID_DATA", { id }, "record not deleted");
     return { code: "SUCCESS", details: { id }, message: "record deleted", status: "success" };
   });
   return { status: writeStatus(results, 200), body: { data: results } };
