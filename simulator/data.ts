@@ -79,7 +79,7 @@ export function clearRecords(sim: SimState, module?: string): void {
 }
 
 // ---- records helpers -------------------------------------------------------------------
-function mustModule(sim: SimState, name: string): ModuleStore {
+export function mustModule(sim: SimState, name: string): ModuleStore {
   const m = sim.modules.get(name.toLowerCase());
   if (!m) throw new Error(`unknown module ${name}`);
   return m;
@@ -149,16 +149,30 @@ export function buildRecord(sim: SimState, store: ModuleStore, values: Record<st
   if (fm.has("Created_Time")) v.Created_Time = stamp(sim, createdMs);
   if (fm.has("Modified_Time")) v.Modified_Time = stamp(sim, modifiedMs);
   if (fm.has("Record_Status__s") && v.Record_Status__s == null) v.Record_Status__s = "Available";
-  for (const f of store.fields) {
-    const x = v[f.api_name];
-    if (x === undefined) {
-      if (f.kind === "boolean") v[f.api_name] = false;
-    } else if (f.kind === "lookup" && x !== null && !(isPlainObject(x) && "name" in x)) {
-      const lid = isPlainObject(x) ? x.id : x;
-      v[f.api_name] = typeof lid === "string" ? { name: displayName(sim, f.lookup_module, lid), id: lid } : null;
-    }
-  }
+  for (const f of store.fields) if (v[f.api_name] === undefined && f.kind === "boolean") v[f.api_name] = false;
+  resolveLookups(sim, store, v);
   const rec = store.make(v);
   fillDerived(store, rec);
   return rec;
+}
+
+/** Lookup values given as an id or {id} become {name, id} (the name of the record pointed at). */
+export function resolveLookups(sim: SimState, store: ModuleStore, v: Record<string, unknown>): void {
+  for (const f of store.fields) {
+    const x = v[f.api_name];
+    if (f.kind !== "lookup" || x === undefined || x === null || (isPlainObject(x) && "name" in x)) continue;
+    const lid = isPlainObject(x) ? x.id : x;
+    v[f.api_name] = typeof lid === "string" ? { name: displayName(sim, f.lookup_module, lid), id: lid } : null;
+  }
+}
+
+/** Store a copy of `prev` with `values` applied and Modified_Time / Modified_By bumped to `nowMs`; returns it. */
+export function applyUpdate(sim: SimState, store: ModuleStore, prev: Rec, values: Record<string, unknown>, nowMs: number): Rec {
+  const next: Rec = store.make(prev);
+  for (const [k, v] of Object.entries(values)) next[k] = v;
+  next.Modified_Time = stamp(sim, nowMs);
+  if (store.fieldMap.has("Modified_By")) next.Modified_By = userRef(sim);
+  fillDerived(store, next);
+  store.replace(prev, next);
+  return next;
 }

@@ -11,7 +11,8 @@
  *                                           page, per_page (<= 200), If-Modified-Since on deleted_time; 204 when none.
  *                                           Items {deleted_by{name,id}, id, display_name, type, created_by{name,id}, deleted_time};
  *                                           permanent items have null deleted_by, display_name and created_by. The API's delete
- *                                           files recycle items.
+ *                                           and sim.ui.delete() file recycle items; sim.ui.delete(…, {permanent:true}) and
+ *                                           sim.emptyRecycleBin(module) permanent ones.
  *
  * If-Modified-Since (list and deleted, one rule): EXCLUSIVE. Only records whose Modified_Time (deleted items whose
  * deleted_time) is strictly after the header's instant are returned; a change stamped in the very second the header
@@ -27,6 +28,8 @@
  *   - Deleted items come in a fixed scrambled order (a hash of the id), neither by deleted_time nor by id: Zoho documents no
  *     sort, so a client must read every page. Recycle items older than 60 days show as permanent; items older than 120
  *     days are gone (both measured on sim.clock).
+ *   - Reads (list, get one, search, count, COQL) see the records as the API sees them: a sim.ui change made with
+ *     visibleAfterMs stays hidden from them until it is visible (ui.ts).
  *   - Search and COQL return ascending id order by default; search more_records stays true past 2,000 (the next page fails).
  *   - COQL "!=" / "not in" / "not like" do not match null values (SQL semantics); search "not_equal" does.
  */
