@@ -132,7 +132,7 @@ export function processOAuth(sim: SimState, ctx: Ctx): Result {
   return ok({ error: "unsupported_grant_type" });
 }
 
-function apiDomain(sim: SimState): string {
+export function apiDomain(sim: SimState): string {
   return sim.opts.apiDomain ?? sim.url;
 }
 

@@ -6,15 +6,19 @@
  *   GET /__sim/grant-token?client_id=…&scope=…[&ttl_ms=…]  -> {"grant_token":"1000.…","expires_in_ms":180000}
  *                                                           (client_id may be omitted when exactly one client exists)
  *   GET /__sim/stats                                        -> request counts, in-flight, token refreshes, credits, record counts
+ *   GET /__sim/clock                                        -> {"now":ms,"time":"…+05:30","frozen":bool,"utc_offset_minutes":330}
+ *   POST /__sim/clock?set=<ms|ISO>|advance=<ms>|real=true   -> the same, after changing sim.clock
  *
  * Choices where the doc is silent or unsure:
  *   - Credits: every authenticated CRM call costs 1 credit, counted since start/reset (no rolling window).
  *   - Fault.afterRequests counts every matching request that arrives while the fault is queued.
  */
 import * as http from "http";
-import { ApiError } from "./util";
+import { ApiError, DEFAULT_UTC_OFFSET_MIN, ORG_TIME_ZONE } from "./util";
 import { issueGrantToken } from "./accounts";
 import { clearRecords } from "./data";
+import { resetNotifications } from "./notifications";
+import { stamp } from "./clock";
 import { Fault, FaultState, JSON_TYPE, SimState, parseMultipart } from "./state";
 
 // ---- test-control API ------------------------------------------------------------------
@@ -36,6 +40,12 @@ export function reset(sim: SimState): void {
   sim.grants.clear();
   sim.refreshTokens.clear();
   sim.accessTokens.clear();
+  resetNotifications(sim);
+  sim.hidden.clear();
+  sim.views.clear();
+  sim.clock.real();
+  sim.utcOffsetMinutes = DEFAULT_UTC_OFFSET_MIN;
+  sim.timeZone = ORG_TIME_ZONE;
 }
 
 // ---- faults ----------------------------------------------------------------------------
@@ -163,6 +173,20 @@ export function handleSim(sim: SimState, req: http.IncomingMessage, res: http.Se
       faults_queued: sim.faults.length,
       records,
     });
+  }
+  if (path === "/__sim/clock") {
+    if (req.method === "POST") {
+      try {
+        if (query.set !== undefined) sim.clock.set(/^-?\d+$/.test(query.set) ? Number(query.set) : query.set);
+        else if (query.advance !== undefined) sim.clock.advance(Number(query.advance));
+        else if (query.real === "true") sim.clock.real();
+        else return send(400, { error: "give set, advance or real=true" });
+      } catch (e) {
+        return send(400, { error: (e as Error).message });
+      }
+    }
+    const now = sim.clock.now();
+    return send(200, { now, time: stamp(sim, now), frozen: sim.clock.frozen, utc_offset_minutes: sim.utcOffsetMinutes });
   }
   send(404, { error: "not found" });
 }

@@ -10,6 +10,7 @@
 import { parseCoql, runCoql } from "./coql";
 import { ApiError, isPlainObject } from "./util";
 import { requireModuleScope, requireSettingsScope } from "./accounts";
+import { visibleStore } from "./ui";
 import { AccessRec, Ctx, Result, SimState } from "./state";
 
 export function coql(sim: SimState, ctx: Ctx, at: AccessRec): Result {
@@ -23,7 +24,7 @@ export function coql(sim: SimState, ctx: Ctx, at: AccessRec): Result {
   if (typeof query !== "string") throw new ApiError(400, "REQUIRED_PARAM_MISSING", { param_name: "select_query" }, "One of the expected parameter is missing");
   const parsed = parseCoql(query, (name) => {
     const s = sim.modules.get(name.toLowerCase());
-    return s && s.apiSupported ? s : undefined;
+    return s && s.apiSupported ? visibleStore(sim, s) : undefined;
   });
   requireModuleScope(at, parsed.store, "READ");
   requireSettingsScope(at, "fields");

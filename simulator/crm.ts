@@ -6,6 +6,10 @@
  *   POST /crm/v8/coql                               coql-api.ts
  *   writes (insert, update, upsert, delete)         writes.ts
  *   settings/modules, settings/fields, org, users   metadata-api.ts
+ *   GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch notifications.ts
+ *
+ * Reads go to the records as the API sees them (ui.ts visibleStore: sim.ui changes made with visibleAfterMs stay
+ * hidden for a while); writes go to the stored records.
  */
 import { ApiError, errorBody } from "./util";
 import { authenticate, requireModuleScope, requireScope, requireSettingsScope } from "./accounts";
@@ -15,6 +19,8 @@ import { countRecords, deletedList, getOne, list, search } from "./records";
 import { coql } from "./coql-api";
 import { deleteRecords, write } from "./writes";
 import { orgBody, settingsFields, settingsModules, usersList } from "./metadata-api";
+import { watch, watchScopes } from "./notifications";
+import { visibleStore } from "./ui";
 import { Ctx, Result, SimState } from "./state";
 
 export function processCrm(sim: SimState, ctx: Ctx): Result {
@@ -41,6 +47,13 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
     requireScope(at, ["ZohoCRM.coql.READ", "ZohoCRM.coql.ALL"]);
     headers = charge(sim);
     return withCredits(coql(sim, ctx, at));
+  }
+  if (s0 === "actions") {
+    if (s1 !== "watch" || segs.length !== 2) throw notFound;
+    if (!["GET", "POST", "PUT", "PATCH", "DELETE"].includes(method)) throw badMethod();
+    requireScope(at, watchScopes(method));
+    headers = charge(sim);
+    return withCredits(watch(sim, ctx));
   }
   if (s0 === "settings") {
     if (method !== "GET") throw badMethod();
@@ -77,7 +90,7 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
       case "GET":
         requireModuleScope(at, store, "READ");
         headers = charge(sim);
-        return withCredits(list(sim, store, ctx));
+        return withCredits(list(sim, visibleStore(sim, store), ctx));
       case "POST":
         requireModuleScope(at, store, "CREATE");
         headers = charge(sim);
@@ -106,20 +119,20 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
       requireModuleScope(at, store, "READ");
       requireScope(at, ["ZohoSearch.securesearch.READ", "ZohoSearch.securesearch.ALL"]);
       headers = charge(sim);
-      return withCredits(search(store, ctx.query));
+      return withCredits(search(visibleStore(sim, store), ctx.query));
     }
     if (s1 === "deleted") {
       if (method !== "GET") throw badMethod();
       requireModuleScope(at, store, "READ");
       headers = charge(sim);
-      return withCredits(deletedList(store, ctx.query));
+      return withCredits(deletedList(sim, store, ctx));
     }
     if (s1 === "actions") throw notFound;
     switch (method) {
       case "GET":
         requireModuleScope(at, store, "READ");
         headers = charge(sim);
-        return withCredits(getOne(store, s1, ctx.query));
+        return withCredits(getOne(visibleStore(sim, store), s1, ctx.query));
       case "PUT":
         requireModuleScope(at, store, "UPDATE");
         headers = charge(sim);
@@ -136,7 +149,7 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
     if (method !== "GET") throw badMethod();
     requireModuleScope(at, store, "READ");
     headers = charge(sim);
-    return withCredits(countRecords(store, ctx.query));
+    return withCredits(countRecords(visibleStore(sim, store), ctx.query));
   }
   throw notFound;
 }

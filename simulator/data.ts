@@ -2,9 +2,10 @@
  * The module stores and the records in them: modules added, records seeded or built (system fields, ids, owner and
  * user references, lookup names, derived fields). Used by the test-control API, the reads and the writes.
  */
-import { ModuleStore, ModuleInput } from "./store";
+import { DeletedEntry, ModuleStore, ModuleInput } from "./store";
 import { generateRecord, GenContext } from "./generate";
-import { ApiError, Rec, cloneJson, isNumericId, isPlainObject, isoTime, prng } from "./util";
+import { ApiError, Rec, cloneJson, isNumericId, isPlainObject, prng } from "./util";
+import { stamp } from "./clock";
 import { SimState } from "./state";
 
 // ---- test-control API ------------------------------------------------------------------
@@ -19,7 +20,7 @@ export function addModule(sim: SimState, def: ModuleInput): void {
 
 export function seedRecords(sim: SimState, module: string, records: object[] | number): object[] {
   const store = mustModule(sim, module);
-  const now = Date.now();
+  const now = sim.clock.now();
   const out: Rec[] = [];
   if (typeof records === "number") {
     const n = Math.max(0, Math.floor(records));
@@ -31,6 +32,7 @@ export function seedRecords(sim: SimState, module: string, records: object[] | n
     const ctx: GenContext = {
       seq: 0,
       now,
+      utcOffset: sim.utcOffsetMinutes,
       lookupId: (m) => {
         let pool = pools.get(m);
         if (!pool) {
@@ -77,7 +79,7 @@ export function clearRecords(sim: SimState, module?: string): void {
 }
 
 // ---- records helpers -------------------------------------------------------------------
-function mustModule(sim: SimState, name: string): ModuleStore {
+export function mustModule(sim: SimState, name: string): ModuleStore {
   const m = sim.modules.get(name.toLowerCase());
   if (!m) throw new Error(`unknown module ${name}`);
   return m;
@@ -112,6 +114,20 @@ export function displayName(sim: SimState, module: string | undefined, id: strin
   return v === undefined || v === null ? null : String(v);
 }
 
+/** Remove a record and file it under GET /{module}/deleted (recycle bin, or permanent), stamped now; undefined when unknown. */
+export function deleteRecord(sim: SimState, store: ModuleStore, id: string, type: DeletedEntry["type"]): DeletedEntry | undefined {
+  const rec = store.remove(id);
+  if (!rec) return undefined;
+  const by = userShort(sim) as { name: string; id: string };
+  const c = rec.Created_By;
+  const createdBy = isPlainObject(c) && typeof c.id === "string" ? { name: String(c.name ?? ""), id: c.id } : { name: by.name, id: by.id };
+  const name = rec[store.displayField];
+  const entry: DeletedEntry = { deleted_by: { name: by.name, id: by.id }, id, display_name: name == null ? null : String(name), type, created_by: createdBy, deleted_time: stamp(sim) };
+  if (type === "permanent") Object.assign(entry, { deleted_by: null, display_name: null, created_by: null });
+  store.deleted.push(entry);
+  return entry;
+}
+
 export function fillDerived(store: ModuleStore, rec: Rec): void {
   if (store.fieldMap.has("Full_Name")) {
     const full = [rec.First_Name, rec.Last_Name].filter((x) => typeof x === "string" && x !== "").join(" ");
@@ -130,19 +146,33 @@ export function buildRecord(sim: SimState, store: ModuleStore, values: Record<st
   }
   if (fm.has("Created_By")) v.Created_By = userRef(sim);
   if (fm.has("Modified_By")) v.Modified_By = userRef(sim);
-  if (fm.has("Created_Time")) v.Created_Time = isoTime(createdMs);
-  if (fm.has("Modified_Time")) v.Modified_Time = isoTime(modifiedMs);
+  if (fm.has("Created_Time")) v.Created_Time = stamp(sim, createdMs);
+  if (fm.has("Modified_Time")) v.Modified_Time = stamp(sim, modifiedMs);
   if (fm.has("Record_Status__s") && v.Record_Status__s == null) v.Record_Status__s = "Available";
-  for (const f of store.fields) {
-    const x = v[f.api_name];
-    if (x === undefined) {
-      if (f.kind === "boolean") v[f.api_name] = false;
-    } else if (f.kind === "lookup" && x !== null && !(isPlainObject(x) && "name" in x)) {
-      const lid = isPlainObject(x) ? x.id : x;
-      v[f.api_name] = typeof lid === "string" ? { name: displayName(sim, f.lookup_module, lid), id: lid } : null;
-    }
-  }
+  for (const f of store.fields) if (v[f.api_name] === undefined && f.kind === "boolean") v[f.api_name] = false;
+  resolveLookups(sim, store, v);
   const rec = store.make(v);
   fillDerived(store, rec);
   return rec;
+}
+
+/** Lookup values given as an id or {id} become {name, id} (the name of the record pointed at). */
+export function resolveLookups(sim: SimState, store: ModuleStore, v: Record<string, unknown>): void {
+  for (const f of store.fields) {
+    const x = v[f.api_name];
+    if (f.kind !== "lookup" || x === undefined || x === null || (isPlainObject(x) && "name" in x)) continue;
+    const lid = isPlainObject(x) ? x.id : x;
+    v[f.api_name] = typeof lid === "string" ? { name: displayName(sim, f.lookup_module, lid), id: lid } : null;
+  }
+}
+
+/** Store a copy of `prev` with `values` applied and Modified_Time / Modified_By bumped to `nowMs`; returns it. */
+export function applyUpdate(sim: SimState, store: ModuleStore, prev: Rec, values: Record<string, unknown>, nowMs: number): Rec {
+  const next: Rec = store.make(prev);
+  for (const [k, v] of Object.entries(values)) next[k] = v;
+  next.Modified_Time = stamp(sim, nowMs);
+  if (store.fieldMap.has("Modified_By")) next.Modified_By = userRef(sim);
+  fillDerived(store, next);
+  store.replace(prev, next);
+  return next;
 }

@@ -33,6 +33,8 @@ export interface GenContext {
   /** pick an existing record id of another module (for lookups), or undefined */
   lookupId: (module: string) => string | undefined;
   now: number;
+  /** the org's UTC offset in minutes (datetimes and dates are written in it) */
+  utcOffset: number;
 }
 
 function phone(rnd: () => number): string {
@@ -90,9 +92,9 @@ export function genericValue(f: FieldMeta, rnd: () => number, ctx: GenContext): 
     case "boolean":
       return rnd() < 0.5;
     case "date":
-      return isoDate(ctx.now - Math.floor(rnd() * 400) * 86400000);
+      return isoDate(ctx.now - Math.floor(rnd() * 400) * 86400000, ctx.utcOffset);
     case "datetime":
-      return isoTime(ctx.now - Math.floor(rnd() * 400 * 86400) * 1000);
+      return isoTime(ctx.now - Math.floor(rnd() * 400 * 86400) * 1000, ctx.utcOffset);
     case "picklist":
       return f.pick_list_values?.length ? pick(rnd, f.pick_list_values) : "Option 1";
     case "multiselectpicklist":
@@ -194,7 +196,7 @@ export function generateRecord(store: ModuleStore, rnd: () => number, ctx: GenCo
       return {
         Deal_Name: `${pick(rnd, PROJECT_WORDS)} deal ${seq}`,
         Amount: Math.floor(rnd() * 10000) * 10,
-        Closing_Date: isoDate(ctx.now + Math.floor(rnd() * 180 - 60) * 86400000),
+        Closing_Date: isoDate(ctx.now + Math.floor(rnd() * 180 - 60) * 86400000, ctx.utcOffset),
         Account_Name: acc ? { id: acc } : null,
         Contact_Name: con ? { id: con } : null,
         Stage: stage,
@@ -212,8 +214,8 @@ export function generateRecord(store: ModuleStore, rnd: () => number, ctx: GenCo
         Email: `project.${seq}@zylker.example.com`,
         Status: pick(rnd, PROJECT_STATUSES),
         Budget: Math.floor(rnd() * 1000) * 100,
-        Start_Date: isoDate(start),
-        Due_Date: isoDate(start + Math.floor(30 + rnd() * 180) * 86400000),
+        Start_Date: isoDate(start, ctx.utcOffset),
+        Due_Date: isoDate(start + Math.floor(30 + rnd() * 180) * 86400000, ctx.utcOffset),
         Progress: Math.floor(rnd() * 101),
         Account: acc ? { id: acc } : null,
       };

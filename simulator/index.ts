@@ -6,16 +6,23 @@
  * and the choices it makes in its own file:
  *   accounts.ts      Accounts server: POST /oauth/v2/token, POST /oauth/v2/token/revoke; access tokens and scopes
  *   crm.ts           CRM API routing (base /crm/v8, header "Authorization: Zoho-oauthtoken <token>")
- *   records.ts       GET /crm/v8/{module}[/{id}], /{module}/actions/count, /{module}/search, /{module}/deleted
+ *   records.ts       GET /crm/v8/{module}[/{id}], /{module}/actions/count, /{module}/search, /{module}/deleted;
+ *                    the If-Modified-Since rule (exclusive), sort ties
  *   coql-api.ts      POST /crm/v8/coql (the parser and engine: coql.ts)
  *   writes.ts        POST/PUT/DELETE /crm/v8/{module}[/{id}], POST /crm/v8/{module}/upsert
  *   metadata-api.ts  GET /crm/v8/settings/modules, /settings/fields, /org, /users
- *   control.ts       GET /__sim/grant-token, /__sim/stats; fault injection, request log, in-flight counting, credits
+ *   notifications.ts GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch; callbacks to notify_url (loopback only),
+ *                    sim.callbacks, sim.injectCallbackFault, sim.callbacksSettled
+ *   ui.ts            sim.ui.create/update/delete (changes "from the Zoho UI"), sim.emptyRecycleBin, late visibility
+ *   control.ts       GET /__sim/grant-token, /__sim/stats, /__sim/clock; fault injection, request log, in-flight
+ *                    counting, credits, reset
+ *   clock.ts         sim.clock (now/set/advance/real) and sim.setUtcOffset: the source of every org timestamp
  *   data.ts          the module stores: modules added, records seeded and built
  *   state.ts         the shared state (ZohoSimulator extends SimState) and the shared types
  *
  * Choices where the doc is silent or unsure (kept deliberately strict so client bugs show up):
- *   - Datetimes are ISO 8601 with the org offset +05:30 (time zone Asia/Kolkata), second precision.
+ *   - Datetimes are ISO 8601 with the org offset (default +05:30, time zone Asia/Kolkata), second precision, from
+ *     sim.clock; the Date response header comes from sim.clock too.
  *   - The others are listed in the file of the area they concern.
  */
 import * as http from "http";
@@ -23,17 +30,24 @@ import * as net from "net";
 import { URL } from "url";
 import { ModuleInput, FieldInput } from "./store";
 import { DEMO_MODULES } from "./metadata";
-import { ApiError, defaultErrorFor, errorBody, statusForCode, zohoToken } from "./util";
+import { ApiError, Rec, defaultErrorFor, errorBody, statusForCode, zohoToken } from "./util";
 import { Ctx, Fault, JSON_TYPE, RequestLogEntry, Result, SimState, SimulatorOptions, header } from "./state";
 import * as accounts from "./accounts";
 import * as control from "./control";
 import * as data from "./data";
 import { processCrm } from "./crm";
+import { checkUtcOffset } from "./clock";
+import * as notifications from "./notifications";
+import * as changesInUi from "./ui";
+import { DeletedEntry } from "./store";
 
 export type { ModuleInput, FieldInput } from "./store";
 export type ModuleDef = ModuleInput;
 export type FieldDef = FieldInput;
 export type { SimulatorOptions, Fault, RequestLogEntry } from "./state";
+export type { CallbackFault, CallbackLogEntry } from "./notifications";
+export type { UiOptions } from "./ui";
+export type { DeletedEntry } from "./store";
 export { DEFAULT_SCOPE } from "./accounts";
 
 export class ZohoSimulator extends SimState {
@@ -71,6 +85,7 @@ export class ZohoSimulator extends SimState {
   }
 
   stop(): Promise<void> {
+    notifications.resetNotifications(this, true);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const server = this.server;
@@ -145,8 +160,40 @@ export class ZohoSimulator extends SimState {
     control.reset(this);
   }
 
+  /** Changes made "in the Zoho UI" (ui.ts): not API calls, no credits, notifications sent. */
+  readonly ui = {
+    create: (module: string, values: object, opts?: changesInUi.UiOptions): Rec => changesInUi.uiCreate(this, module, values, opts),
+    update: (module: string, id: string, values: object, opts?: changesInUi.UiOptions): Rec => changesInUi.uiUpdate(this, module, id, values, opts),
+    delete: (module: string, id: string, opts?: { permanent?: boolean }): DeletedEntry => changesInUi.uiDelete(this, module, id, opts),
+  };
+
+  /** Turn the module's recycle-bin entries into permanent ones (deleted_time kept); returns how many. */
+  emptyRecycleBin(module: string): number {
+    return changesInUi.emptyRecycleBin(this, module);
+  }
+
+  /** Apply `fault` to the next `times` (default 1) notification callbacks (notifications.ts). */
+  injectCallbackFault(fault: notifications.CallbackFault): void {
+    notifications.injectCallbackFault(this, fault);
+  }
+
+  clearCallbackFaults(): void {
+    this.delivery.faults = [];
+  }
+
+  /** Resolves once no notification callback is queued, held, delayed or in flight. */
+  callbacksSettled(): Promise<void> {
+    return notifications.callbacksSettled(this);
+  }
+
   setLatency(ms: number): void {
     this.latency = Math.max(0, ms);
+  }
+
+  /** The offset (minutes east of UTC) the org writes datetimes with from now on; `timeZone` names it in /org and /users. */
+  setUtcOffset(minutes: number, timeZone?: string): void {
+    this.utcOffsetMinutes = checkUtcOffset(minutes);
+    if (timeZone !== undefined) this.timeZone = timeZone;
   }
 
   // =====================================================================================
@@ -195,7 +242,7 @@ export class ZohoSimulator extends SimState {
       req.socket.destroy();
       finished();
     };
-    const respond = (r: Result) => this.respond(res, entry, r, delay, finished);
+    const respond = (r: Result, then?: () => void) => this.respond(res, entry, r, delay, finished, then);
     if (fault) {
       if (fault.tokenThrottle) return respond({ status: fault.status ?? 400, body: fault.body ?? accounts.THROTTLE_BODY, headers: fault.headers });
       if (fault.drop === "before") return delay > 0 ? this.after(delay, drop) : drop();
@@ -221,16 +268,32 @@ export class ZohoSimulator extends SimState {
       else result = { status: 500, body: errorBody("INTERNAL_ERROR", { reason: String((e as Error)?.message ?? e) }, "Internal Server Error") };
     }
     if (fault?.headers) result.headers = { ...(result.headers ?? {}), ...fault.headers };
-    if (fault?.drop === "after") return delay > 0 ? this.after(delay, drop) : drop();
-    respond(result);
+    // notification callbacks for the records this request changed go out once its answer is written (or dropped)
+    const changes = notifications.takeChanges(this);
+    const announce = () => notifications.announce(this, changes);
+    if (fault?.drop === "after") {
+      const dropThenAnnounce = () => {
+        drop();
+        announce();
+      };
+      return delay > 0 ? this.after(delay, dropThenAnnounce) : dropThenAnnounce();
+    }
+    respond(result, announce);
   }
 
-  private respond(res: http.ServerResponse, entry: RequestLogEntry, r: Result, delayMs: number, finished: () => void): void {
+  private respond(res: http.ServerResponse, entry: RequestLogEntry, r: Result, delayMs: number, finished: () => void, then?: () => void): void {
     const go = () => {
+      try {
+        write();
+      } finally {
+        then?.();
+      }
+    };
+    const write = () => {
       entry.status = r.status;
       finished();
       if (!res.socket || res.socket.destroyed || res.writableEnded) return;
-      const headers: Record<string, string> = { ...(r.headers ?? {}) };
+      const headers: Record<string, string> = { Date: new Date(this.clock.now()).toUTCString(), ...(r.headers ?? {}) };
       if (r.body === undefined) {
         res.writeHead(r.status, headers);
         res.end();

@@ -4,7 +4,7 @@
  *   GET    /crm/v8/settings/modules[/{api_name}], /crm/v8/settings/fields?module=X, /crm/v8/org, /crm/v8/users?type=CurrentUser
  */
 import { ModuleStore, FieldMeta, jsonTypeOf } from "./store";
-import { ApiError, ORG_TIME_ZONE } from "./util";
+import { ApiError } from "./util";
 import { resolveModule } from "./data";
 import { Result, SimState } from "./state";
 
@@ -86,7 +86,7 @@ function userBody(sim: SimState): Record<string, unknown> {
     profile: { name: "Administrator", id: "5725767000000026011" },
     status: "active",
     confirm: true,
-    time_zone: ORG_TIME_ZONE,
+    time_zone: sim.timeZone,
     locale: "en_US",
     country: "IN",
     zuid: "60012345001",
@@ -109,7 +109,7 @@ export function orgBody(sim: SimState): Record<string, unknown> {
     primary_email: sim.user.email,
     primary_zuid: "60012345001",
     zgid: sim.org.zgid,
-    time_zone: ORG_TIME_ZONE,
+    time_zone: sim.timeZone,
     currency: "US Dollar - USD",
     iso_code: "USD",
     currency_symbol: "$",

@@ -7,18 +7,36 @@
  *                                           between this and 204; the simulator picks the explicit error).
  *   GET    /crm/v8/{module}/actions/count   {"count":N} (criteria/email/phone/word optional)
  *   GET    /crm/v8/{module}/search          criteria > email > phone > word
- *   GET    /crm/v8/{module}/deleted         recycle bin entries of records deleted through the API
+ *   GET    /crm/v8/{module}/deleted         deleted records: type=all (default) | recycle | permanent (else 400 PATTERN_NOT_MATCHED),
+ *                                           page, per_page (<= 200), If-Modified-Since on deleted_time; 204 when none.
+ *                                           Items {deleted_by{name,id}, id, display_name, type, created_by{name,id}, deleted_time};
+ *                                           permanent items have null deleted_by, display_name and created_by. The API's delete
+ *                                           and sim.ui.delete() file recycle items; sim.ui.delete(…, {permanent:true}) and
+ *                                           sim.emptyRecycleBin(module) permanent ones.
+ *
+ * If-Modified-Since (list and deleted, one rule): EXCLUSIVE. Only records whose Modified_Time (deleted items whose
+ * deleted_time) is strictly after the header's instant are returned; a change stamped in the very second the header
+ * names is not. Compared as instants (any offset, RFC 1123 dates too); an unparsable header -> 400 INVALID_DATA.
+ * Nothing left: list answers 304 (as the TS-SDK expects), deleted answers 204 (the only status its doc names).
  *
  * Choices where the doc is silent or unsure:
  *   - page_token is bound to module, fields (as a set), sort_by, sort_order, cvid, converted, ids and If-Modified-Since
  *     (not per_page); it resumes after the last record of the previous page (keyset), valid 24 h.
  *   - Page-based listing is refused once page*per_page > 2000 (DISCRETE_PAGINATION_LIMIT_EXCEEDED); per_page > 200 -> INVALID_DATA.
+ *   - sort_by Created_Time / Modified_Time: records sharing one second are ordered by id ascending in asc order (and by id
+ *     descending in desc order, the exact reverse), for page and page_token alike.
+ *   - Deleted items come in a fixed scrambled order (a hash of the id), neither by deleted_time nor by id: Zoho documents no
+ *     sort, so a client must read every page. Recycle items older than 60 days show as permanent; items older than 120
+ *     days are gone (both measured on sim.clock).
+ *   - Reads (list, get one, search, count, COQL) see the records as the API sees them: a sim.ui change made with
+ *     visibleAfterMs stays hidden from them until it is visible (ui.ts).
  *   - Search and COQL return ascending id order by default; search more_records stays true past 2,000 (the next page fails).
  *   - COQL "!=" / "not in" / "not like" do not match null values (SQL semantics); search "not_equal" does.
  */
-import { ModuleStore, SortKey } from "./store";
+import { DeletedEntry, ModuleStore, SortKey } from "./store";
 import { parseCriteria, Pred, lower } from "./criteria";
-import { ApiError, Rec, cloneJson, compareIds, hmacHex, isoTime } from "./util";
+import { ApiError, Rec, cloneJson, compareIds, hmacHex } from "./util";
+import { stamp } from "./clock";
 import { Ctx, Result, SimState, header } from "./state";
 
 const PAGE_TOKEN_TTL_MS = 24 * 3600 * 1000;
@@ -55,7 +73,7 @@ function project(store: ModuleStore, r: Rec, fields: string[] | undefined): Reco
   return out;
 }
 
-function intParam(q: Record<string, string>, name: string, def: number, max?: number): number {
+export function intParam(q: Record<string, string>, name: string, def: number, max?: number): number {
   const raw = q[name];
   if (raw === undefined || raw === "") return def;
   if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new ApiError(400, "INVALID_DATA", { param_name: name }, `invalid value for ${name}`);
@@ -70,6 +88,20 @@ function convertedFilter(store: ModuleStore, q: Record<string, string>): { key: 
   if (!store.fieldMap.has("Converted__s") || raw === "both") return { key: "" };
   const want = raw === "true";
   return { key: `conv=${raw}`, fn: (r) => !!r.Converted__s === want };
+}
+
+/** The If-Modified-Since header as ms (list and deleted); undefined when absent, 400 INVALID_DATA when not a datetime. */
+function ifModifiedSince(ctx: Ctx): number | undefined {
+  const ims = header(ctx.headers, "if-modified-since");
+  if (ims === undefined) return undefined;
+  const ms = Date.parse(ims);
+  if (Number.isNaN(ms)) throw new ApiError(400, "INVALID_DATA", { header_name: "If-Modified-Since" }, "invalid If-Modified-Since header");
+  return ms;
+}
+
+/** The one If-Modified-Since rule (list and deleted): exclusive, only what changed strictly after the given instant. */
+function changedSince(time: unknown, imsMs: number | undefined): boolean {
+  return imsMs === undefined || Date.parse(String(time)) > imsMs;
 }
 
 function pageToken(sim: SimState, offset: number, last: Rec, sortBy: SortKey, bind: string, expiry: number): string {
@@ -108,17 +140,13 @@ export function list(sim: SimState, store: ModuleStore, ctx: Ctx): Result {
   const sortBy = (sortByRaw ?? "id") as SortKey;
   const conv = convertedFilter(store, q);
   const ims = header(ctx.headers, "if-modified-since");
-  let imsMs: number | undefined;
-  if (ims !== undefined) {
-    imsMs = Date.parse(ims);
-    if (Number.isNaN(imsMs)) throw new ApiError(400, "INVALID_DATA", { header_name: "If-Modified-Since" }, "invalid If-Modified-Since header");
-  }
+  const imsMs = ifModifiedSince(ctx);
   const idsFilter = q.ids ? new Set(q.ids.split(",").map((s) => s.trim()).filter(Boolean)) : undefined;
   const bind = hmacHex(sim.secret, JSON.stringify([store.apiName, [...fields].sort(), sortBy, sortOrder, q.cvid ?? "", q.converted ?? "false", q.ids ?? "", ims ?? ""]), 16);
 
   let arr = store.ordered(sortBy, conv.key, conv.fn);
   if (idsFilter || imsMs !== undefined) {
-    arr = arr.filter((r) => (!idsFilter || idsFilter.has(r.id)) && (imsMs === undefined || Date.parse(String(r.Modified_Time)) > imsMs));
+    arr = arr.filter((r) => (!idsFilter || idsFilter.has(r.id)) && changedSince(r.Modified_Time, imsMs));
   }
   const total = arr.length;
   const asc = sortOrder === "asc";
@@ -187,7 +215,7 @@ export function list(sim: SimState, store: ModuleStore, ctx: Ctx): Result {
         sort_by: sortBy,
         page: Math.floor(reached / perPage) + 1,
         previous_page_token: previous,
-        page_token_expiry: next ? isoTime(expiry) : null,
+        page_token_expiry: next ? stamp(sim, expiry) : null,
         sort_order: sortOrder,
         email: false,
         more_records: more,
@@ -266,13 +294,39 @@ export function countRecords(store: ModuleStore, q: Record<string, string>): Res
   return { status: 200, body: { count: pred ? arr.filter(pred).length : arr.length } };
 }
 
-export function deletedList(store: ModuleStore, q: Record<string, string>): Result {
+const DAY_MS = 86400000;
+const RECYCLE_DAYS = 60;
+const PERMANENT_DAYS = 120;
+
+/** A fixed scramble of an id (FNV-1a then murmur3's finalizer): the order deleted items come in. */
+function scramble(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+export function deletedList(sim: SimState, store: ModuleStore, ctx: Ctx): Result {
+  const q = ctx.query;
   const type = q.type ?? "all";
   if (!["all", "recycle", "permanent"].includes(type)) throw new ApiError(400, "PATTERN_NOT_MATCHED", { param_name: "type" }, "Please check whether the input values are correct");
   const perPage = intParam(q, "per_page", 200, 200);
   const page = intParam(q, "page", 1);
-  const items = type === "permanent" ? [] : store.deleted.slice().reverse();
-  const slice = items.slice((page - 1) * perPage, page * perPage);
+  const imsMs = ifModifiedSince(ctx);
+  const now = sim.clock.now();
+  const items: DeletedEntry[] = [];
+  for (const e of store.deleted) {
+    const age = now - Date.parse(e.deleted_time);
+    if (age > PERMANENT_DAYS * DAY_MS) continue;
+    const entry: DeletedEntry = e.type === "recycle" && age > RECYCLE_DAYS * DAY_MS ? { ...e, deleted_by: null, display_name: null, type: "permanent", created_by: null } : e;
+    if ((type === "all" || entry.type === type) && changedSince(entry.deleted_time, imsMs)) items.push(entry);
+  }
+  const keyed = items.map((e) => ({ k: scramble(e.id), e }));
+  keyed.sort((a, b) => a.k - b.k || compareIds(a.e.id, b.e.id) || Date.parse(a.e.deleted_time) - Date.parse(b.e.deleted_time));
+  const slice = keyed.slice((page - 1) * perPage, page * perPage).map((x) => x.e);
   if (!slice.length) return { status: 204 };
   return { status: 200, body: { data: cloneJson(slice), info: { per_page: perPage, count: slice.length, page, more_records: items.length > page * perPage } } };
 }

@@ -8,7 +8,10 @@
 import * as http from "http";
 import { URL } from "url";
 import { ModuleStore } from "./store";
-import { randomHex } from "./util";
+import type { CallbackFault, CallbackLogEntry, Change, Channel, Outgoing } from "./notifications";
+import type { Hidden } from "./ui";
+import { ApiError, DEFAULT_UTC_OFFSET_MIN, ORG_TIME_ZONE, randomHex } from "./util";
+import { SimClock } from "./clock";
 
 export interface SimulatorOptions {
   accessTokenTtlSeconds?: number;
@@ -70,6 +73,15 @@ export function header(h: http.IncomingHttpHeaders, name: string): string | unde
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** A request's JSON body; 400 INVALID_DATA when it is not JSON. */
+export function jsonBody(ctx: Ctx): unknown {
+  try {
+    return JSON.parse(ctx.raw.toString("utf8"));
+  } catch {
+    throw new ApiError(400, "INVALID_DATA", {}, "body is not a valid JSON");
+  }
+}
+
 export function parseMultipart(raw: Buffer, contentType: string): Record<string, string> {
   const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
   const out: Record<string, string> = {};
@@ -85,6 +97,19 @@ export function parseMultipart(raw: Buffer, contentType: string): Record<string,
   return out;
 }
 
+/** The callback machinery's internal state (notifications.ts). */
+export class Delivery {
+  /** callbacks queued, held, delayed or in flight */
+  pending = 0;
+  /** bumped by reset(): what was queued before is not sent */
+  gen = 0;
+  chain: Promise<void> = Promise.resolve();
+  held: Array<{ cb: Outgoing; timer: NodeJS.Timeout }> = [];
+  timers = new Set<NodeJS.Timeout>();
+  waiters: Array<() => void> = [];
+  faults: Array<{ fault: CallbackFault; left: number }> = [];
+}
+
 export class SimState {
   url = "";
   requests: RequestLogEntry[] = [];
@@ -96,6 +121,12 @@ export class SimState {
   requestsOpen = 0;
   /** credits consumed since start/reset (only counted when creditsPerDay > 0) */
   creditsUsed = 0;
+  /** the org's clock (clock.ts): every org timestamp comes from it */
+  readonly clock = new SimClock();
+  /** notification channels by channel_id (notifications.ts) */
+  channels = new Map<string, Channel>();
+  /** every notification callback attempt, in the order sent (notifications.ts) */
+  callbacks: CallbackLogEntry[] = [];
 
   // ---- internal: shared by the simulator's area modules ---------------------------------
   readonly opts: Required<Omit<SimulatorOptions, "apiDomain">> & { apiDomain?: string };
@@ -110,6 +141,16 @@ export class SimState {
   nextModuleId = 5725767000000002175n;
   seq = 0;
   readonly secret = randomHex(16);
+  /** the offset datetimes are written with (sim.setUtcOffset) and the time zone /org and /users report */
+  utcOffsetMinutes = DEFAULT_UTC_OFFSET_MIN;
+  timeZone = ORG_TIME_ZONE;
+  /** changes made by the API request being processed, announced once its response is written */
+  changes: Change[] = [];
+  readonly delivery = new Delivery();
+  /** module key -> record id -> a sim.ui change the API does not see yet (ui.ts) */
+  hidden = new Map<string, Map<string, Hidden>>();
+  /** module key -> the store as the API sees it while changes are hidden (ui.ts) */
+  views = new Map<string, { key: string; view: ModuleStore }>();
 
   readonly user = {
     id: "5725767000000411001",

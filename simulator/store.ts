@@ -109,6 +109,16 @@ export function normKey(v: unknown): string | null {
 
 export type SortKey = "id" | "Created_Time" | "Modified_Time";
 
+/** An item of GET /{module}/deleted; a permanent one has null deleted_by, display_name and created_by. */
+export interface DeletedEntry {
+  deleted_by: { name: string; id: string } | null;
+  id: string;
+  display_name: string | null;
+  type: "recycle" | "permanent";
+  created_by: { name: string; id: string } | null;
+  deleted_time: string;
+}
+
 function timeKey(v: unknown): number {
   if (typeof v !== "string") return 0;
   const t = Date.parse(v);
@@ -130,7 +140,7 @@ export class ModuleStore {
   readonly apiSupported: boolean;
 
   readonly byId = new Map<string, Rec>();
-  readonly deleted: Array<Record<string, unknown>> = [];
+  readonly deleted: DeletedEntry[] = [];
   version = 0;
   private idCache: { v: number; arr: Rec[] } | null = null;
   private sortCache = new Map<string, { v: number; arr: Rec[] }>();

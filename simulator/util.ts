@@ -3,19 +3,27 @@ import * as crypto from "crypto";
 
 export type Rec = Record<string, unknown> & { id: string };
 
-/** The simulated org lives in Asia/Kolkata (fixed +05:30, no DST), so every datetime carries an offset. */
+/**
+ * The simulated org lives in Asia/Kolkata (+05:30) by default, so every datetime carries an offset.
+ * The simulator can change the offset (sim.setUtcOffset, see clock.ts); callers that have the simulator pass it.
+ */
 export const ORG_TIME_ZONE = "Asia/Kolkata";
-const TZ_OFFSET_MIN = 330;
-const TZ_SUFFIX = "+05:30";
+export const DEFAULT_UTC_OFFSET_MIN = 330;
 
-/** ISO 8601 with offset and second precision, e.g. "2024-05-10T14:10:47+05:30" (Zoho's format). */
-export function isoTime(ms: number): string {
-  const d = new Date(Math.floor(ms / 1000) * 1000 + TZ_OFFSET_MIN * 60000);
-  return d.toISOString().slice(0, 19) + TZ_SUFFIX;
+/** "+05:30", "-04:00", "+00:00" */
+export function offsetSuffix(offsetMin: number): string {
+  const a = Math.abs(offsetMin);
+  return `${offsetMin < 0 ? "-" : "+"}${String(Math.floor(a / 60)).padStart(2, "0")}:${String(a % 60).padStart(2, "0")}`;
 }
 
-export function isoDate(ms: number): string {
-  return new Date(ms + TZ_OFFSET_MIN * 60000).toISOString().slice(0, 10);
+/** ISO 8601 with offset and second precision, e.g. "2024-05-10T14:10:47+05:30" (Zoho's format). */
+export function isoTime(ms: number, offsetMin: number = DEFAULT_UTC_OFFSET_MIN): string {
+  const d = new Date(Math.floor(ms / 1000) * 1000 + offsetMin * 60000);
+  return d.toISOString().slice(0, 19) + offsetSuffix(offsetMin);
+}
+
+export function isoDate(ms: number, offsetMin: number = DEFAULT_UTC_OFFSET_MIN): string {
+  return new Date(ms + offsetMin * 60000).toISOString().slice(0, 10);
 }
 
 export function randomHex(bytes: number): string {

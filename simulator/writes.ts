@@ -3,19 +3,18 @@
  *
  *   POST   /crm/v8/{module}                 insert      PUT /crm/v8/{module}[/{id}]   update
  *   POST   /crm/v8/{module}/upsert          upsert      DELETE /crm/v8/{module}?ids=…  or /{module}/{id}  delete
+ *
+ * Times come from sim.clock. A delete puts the record in the recycle bin (GET /{module}/deleted, type "recycle").
+ * Every record written is noted for the notification callbacks (notifications.ts), sent once the response is written.
  */
 import { ModuleStore, FieldMeta, normKey } from "./store";
-import { ApiError, Rec, errorBody, isPlainObject, isoTime } from "./util";
-import { buildRecord, displayName, fillDerived, userRef, userShort } from "./data";
-import { Ctx, Result, SimState } from "./state";
+import { ApiError, Rec, errorBody, isPlainObject } from "./util";
+import { applyUpdate, buildRecord, deleteRecord, displayName, userRef, userShort } from "./data";
+import { noteChange } from "./notifications";
+import { Ctx, Result, SimState, jsonBody } from "./state";
 
 function parseWriteBody(ctx: Ctx): Record<string, unknown> {
-  let body: unknown;
-  try {
-    body = JSON.parse(ctx.raw.toString("utf8"));
-  } catch {
-    throw new ApiError(400, "INVALID_DATA", {}, "body is not a valid JSON");
-  }
+  const body = jsonBody(ctx);
   if (!isPlainObject(body) || !Array.isArray(body.data)) {
     throw new ApiError(400, "INVALID_DATA", { api_name: "data", json_path: "$.data", expected_data_type: "jsonarray" }, "invalid data");
   }
@@ -100,7 +99,7 @@ export function write(sim: SimState, store: ModuleStore, op: "insert" | "update"
     dupFields = d as string[];
   }
   const results: Array<Record<string, unknown>> = [];
-  const nowMs = Date.now();
+  const nowMs = sim.clock.now();
   input.forEach((raw, i) => {
     const p = `$.data[${i}]`;
     if (!isPlainObject(raw)) {
@@ -177,16 +176,13 @@ export function write(sim: SimState, store: ModuleStore, op: "insert" | "update"
     if (isInsert) {
       const rec = buildRecord(sim, store, values, nowMs, nowMs);
       store.insert(rec);
+      noteChange(sim, { module: store.apiName, operation: "insert", id: rec.id });
       const s = success(sim, rec, "record added", op === "insert");
       results.push(op === "upsert" ? { code: s.code, duplicate_field: null, action: "insert", details: s.details, message: s.message, status: s.status } : s);
     } else {
       const prev = existing!;
-      const next: Rec = store.make(prev);
-      for (const [k, v] of Object.entries(values)) next[k] = v;
-      next.Modified_Time = isoTime(nowMs);
-      if (store.fieldMap.has("Modified_By")) next.Modified_By = userRef(sim);
-      fillDerived(store, next);
-      store.replace(prev, next);
+      const next = applyUpdate(sim, store, prev, values, nowMs);
+      noteChange(sim, { module: store.apiName, operation: "update", id: next.id, prev, next });
       const s = success(sim, next, "record updated", false);
       results.push(op === "upsert" ? { code: s.code, duplicate_field: duplicateField, action: "update", details: s.details, message: s.message, status: s.status } : s);
     }
@@ -208,18 +204,9 @@ export function deleteRecords(sim: SimState, store: ModuleStore, idsRaw: string 
   }
   const ids = idsRaw.split(",").map((s) => s.trim()).filter(Boolean);
   if (ids.length > 100) throw new ApiError(400, "LIMIT_EXCEEDED", { param_name: "ids", limit: 100 }, "the number of ids exceeds the limit of 100");
-  const now = isoTime(Date.now());
   const results = ids.map((id) => {
-    const rec = store.remove(id);
-    if (!rec) return errorBody("INVALID_DATA", { id }, "record not deleted");
-    store.deleted.push({
-      deleted_by: userShort(sim),
-      id,
-      display_name: rec[store.displayField] ?? null,
-      type: "recycle",
-      created_by: userShort(sim),
-      deleted_time: now,
-    });
+    if (!deleteRecord(sim, store, id, "recycle")) return errorBody("INVALID_DATA", { id }, "record not deleted");
+    noteChange(sim, { module: store.apiName, operation: "delete", id });
     return { code: "SUCCESS", details: { id }, message: "record deleted", status: "success" };
   });
   return { status: writeStatus(results, 200), body: { data: results } };
