@@ -50,6 +50,11 @@ export = function register(RED: NodeAPI): void {
       return client;
     };
 
+    node.standaloneClient = () => {
+      node.getClient(); // the same checks (accounts URL, credentials present)
+      return createClient(node.settings, node.credentials ?? {}, { ...clientTuning(RED), log: (level, message) => (level === "trace" ? node.trace(message) : node.debug(message)) });
+    };
+
     // Redeploy or shutdown: every call still running ends now and the connection's sockets close.
     node.on("close", (closed: () => void) => {
       for (const c of clients) c.close();

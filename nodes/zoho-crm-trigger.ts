@@ -242,7 +242,9 @@ export = function register(RED: NodeAPI): void {
     }
 
     const target = {
-      channel: () => (channelReady && stored?.channel ? { channelId: stored.channel.channelId, token: stored.channel.token } : undefined),
+      // The stored channel is ours whether or not its renewal has answered yet: callbacks that arrive
+      // while a restarted node renews it are taken, not lost.
+      channel: () => (stored?.channel ? { channelId: stored.channel.channelId, token: stored.channel.token } : undefined),
       notify: (n: Notification) => void onNotification(n),
     };
 
@@ -291,16 +293,21 @@ export = function register(RED: NodeAPI): void {
       };
       // The channel goes only when the node is removed; a redeploy or restart renews it.
       if (!removed || !channel) return void queue.then(finish, finish);
+      // The connection may be closing in the same deploy: the call gets a client of its own.
       let c: ZohoClient | undefined;
       try {
-        c = client();
+        c = connectionNode(RED, def.connection)?.standaloneClient();
       } catch {
-        return finish();
+        c = undefined;
       }
-      const bounded = AbortSignal.timeout(5000);
-      disableWatch(c, channel.channelId, { signal: bounded })
+      if (!c) return finish();
+      const own = c;
+      disableWatch(own, channel.channelId, { signal: AbortSignal.timeout(5000) })
         .catch((err) => node.warn(RED._("zoho-crm-trigger.warn.channelNotDeleted", { reason: asError(err).message })))
-        .finally(finish);
+        .finally(() => {
+          own.close();
+          finish();
+        });
     });
   }
 

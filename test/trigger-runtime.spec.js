@@ -52,7 +52,8 @@ describe("zoho-crm-trigger in a real Node-RED (persistent context)", function ()
   /** Press the "poll now" inject and wait until the poll's calls reached Zoho and its output was written. */
   async function pollNow() {
     const before = polls();
-    (await admin("/inject/go", { method: "POST" })).status.should.equal(200);
+    // Node-RED may still be starting the flows: the inject node answers 404 until it exists.
+    await waitFor(async () => (await admin("/inject/go", { method: "POST" })).status === 200, "the inject node");
     await waitFor(() => polls() > before && sim.count({ method: "GET", path: "/crm/v8/Leads/deleted" }) >= before + 1, "the poll");
   }
 
@@ -103,5 +104,47 @@ describe("zoho-crm-trigger in a real Node-RED (persistent context)", function ()
     nr = await startNodeRed({ userDir, settings });
     await pollNow();
     lines().should.have.length(5);
+  });
+
+  it("instant mode through Node-RED's HTTP port: changes arrive by callback, a forged one is refused, a restart renews the channel", async () => {
+    const { DEFAULT_SCOPE } = require("../dist/simulator/accounts");
+    const token = sim.issueRefreshToken(CLIENT_ID, `${DEFAULT_SCOPE} ZohoCRM.notifications.ALL`);
+    const instant = flows().map((n) => {
+      if (n.id === "conn") return { ...n, id: "conn2", credentials: { ...n.credentials, refreshToken: token } };
+      if (n.id === "trig") return { ...n, id: "itrig", connection: "conn2", mode: "instant", publicUrl: nr.url, interval: 3600, events: ["create", "update"], wires: [["shape"]] };
+      if (n.id === "go") return { ...n, wires: [["itrig"]] };
+      return n;
+    });
+    (await admin("/flows", { method: "POST", body: { flows: instant }, headers: { "Node-RED-Deployment-Type": "full" } })).status.should.equal(200);
+    await waitFor(() => sim.channels.size === 1, "the watch channel");
+    const [channel] = [...sim.channels.values()];
+    channel.notifyUrl.should.equal(`${nr.url}/zoho-crm/notify/itrig`);
+    const before = lines().length;
+    const [id] = (await writeRecords(api, { operation: "create", module: "Leads", records: leads(1, "instant") })).map((r) => r.id);
+    await waitFor(() => lines().length === before + 1, "the change by callback");
+    lines()[before].should.match({ event: "create", id, source: "notification" });
+    (await sim.callbacksSettled());
+    sim.callbacks.filter((c) => c.channelId === channel.channelId).every((c) => c.status === 200).should.be.true();
+
+    // A forged callback (right channel, wrong token) is refused and sends nothing.
+    const forged = await fetch(`${nr.url}/zoho-crm/notify/itrig`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ module: "Leads", operation: "insert", ids: [id], channel_id: channel.channelId, token: "not-the-token", server_time: Date.now() }),
+    });
+    forged.status.should.equal(403);
+
+    // Restart (same address: the flow's public URL points at it): the same channel is renewed (PATCH), not made again.
+    const { userDir, port } = nr;
+    await nr.stop();
+    nr = await startNodeRed({ userDir, settings, port });
+    await waitFor(() => sim.requests.some((r) => r.method === "PATCH" && r.path === "/crm/v8/actions/watch"), "the renewal");
+    sim.channels.size.should.equal(1);
+    [...sim.channels.keys()].should.eql([channel.channelId]);
+    const after = lines().length;
+    after.should.equal(before + 1); // nothing again after the restart
+    await writeRecords(api, { operation: "update", module: "Leads", records: [{ id, Last_Name: "after restart" }] }).then(() => new Promise((r) => setTimeout(r, 0)));
+    await waitFor(() => lines().length === after + 1, "the update by callback after the restart");
+    lines()[after].should.match({ event: "update", id });
   });
 });

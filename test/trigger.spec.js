@@ -6,7 +6,36 @@ const path = require("path");
 const { helper, startSimulator, simClient, configFlow, configNode, CLIENT_ID } = require("./fixtures");
 const { writeRecords } = require("../dist/nodes/zoho/writes");
 
+const http = require("http");
 const triggerNode = require(path.join(__dirname, "../dist/nodes/zoho-crm-trigger.js"));
+const { answer } = require("../dist/nodes/common/notify-route");
+const { DEFAULT_SCOPE } = require("../dist/simulator/accounts");
+
+/**
+ * Stands in for Node-RED's HTTP port in helper tests (the helper's httpNode app is not served):
+ * passes POSTs to /zoho-crm/notify/<id> to the route's handler. The real route is tested in a real
+ * Node-RED (trigger-runtime.spec.js).
+ */
+async function notifyForwarder() {
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const id = decodeURIComponent(req.url.split("/").pop());
+      let body;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString("utf8"));
+      } catch {
+        body = undefined;
+      }
+      answer(id, body, { status: (code) => ({ end: () => res.writeHead(code).end() }) });
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  const post = (id, body) => fetch(`${url}/zoho-crm/notify/${id}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return { url, post, close: () => new Promise((resolve) => server.close(resolve)) };
+}
 const completeNode = require("@node-red/nodes/core/common/24-complete.js");
 const catchNode = require("@node-red/nodes/core/common/25-catch.js");
 
@@ -45,8 +74,8 @@ describe("zoho-crm-trigger node", function () {
   const leads = (n, tag) => Array.from({ length: n }, (_, i) => ({ Last_Name: `${tag} ${i}`, Email: `${tag}.${i}@example.com` }));
   const create = async (records) => (await writeRecords(api, { operation: "create", module: "Leads", records })).map((r) => r.id);
 
-  function flow(props = {}) {
-    const { node: conn, credentials } = configFlow(sim, sim.issueRefreshToken(CLIENT_ID));
+  function flow(props = {}, scope) {
+    const { node: conn, credentials } = configFlow(sim, sim.issueRefreshToken(CLIENT_ID, scope));
     const nodes = [
       { id: "f1", type: "tab" },
       conn,
@@ -61,8 +90,8 @@ describe("zoho-crm-trigger node", function () {
   }
 
   /** Load the flow; resolves once the first poll is done. */
-  async function load(props, { wait = true } = {}) {
-    const { nodes, credentials } = flow(props);
+  async function load(props, { wait = true, scope } = {}) {
+    const { nodes, credentials } = flow(props, scope);
     const seen = { out: [], completed: [], caught: [], status: [] };
     await helper.load([configNode, triggerNode, completeNode, catchNode], nodes, credentials);
     attach(seen);
@@ -188,5 +217,114 @@ describe("zoho-crm-trigger node", function () {
     seen.caught[0].error.message.should.match(/OAUTH_SCOPE_MISMATCH/);
     await pollNow(seen);
     seen.caught.should.have.length(1);
+  });
+
+  describe("instant mode", function () {
+    const NOTIFY_SCOPE = `${DEFAULT_SCOPE} ZohoCRM.notifications.ALL`;
+    let forwarder;
+    beforeEach(async () => (forwarder = await notifyForwarder()));
+    afterEach(async () => forwarder.close());
+
+    async function loadInstant(props = {}, opts = {}) {
+      const t = await load({ mode: "instant", interval: 3600, publicUrl: forwarder.url, ...props }, { scope: NOTIFY_SCOPE, ...opts });
+      return t;
+    }
+
+    it("makes a watch channel as Zoho wants it, and changes arrive by callback, fetched in one call", async () => {
+      const { seen } = await loadInstant();
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      const [channel] = [...sim.channels.values()];
+      channel.channelId.should.match(/^\d{1,16}$/);
+      Number(channel.channelId).should.be.below(2 ** 53);
+      channel.token.length.should.be.within(20, 50);
+      channel.notifyUrl.should.equal(`${forwarder.url}/zoho-crm/notify/t`);
+      [...channel.modules.get("Leads")].sort().should.eql(["create", "delete", "edit"]);
+      channel.notifyOnRelatedAction.should.be.false();
+      const body = sim.requests.find((r) => r.method === "POST" && r.path === "/crm/v8/actions/watch").body;
+      body.watch[0].channel_expiry.should.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/); // no milliseconds
+
+      const ids = await create(leads(3, "instant"));
+      await waitFor(() => seen.out.length === 3, "three creates by notification");
+      seen.out.map((m) => m.zoho.source).should.eql(["notification", "notification", "notification"]);
+      seen.out.map((m) => m.payload.id).sort().should.eql([...ids].sort());
+      // One callback named the three ids: one GET ?ids= fetched them.
+      sim.requests.filter((r) => r.method === "GET" && r.path === "/crm/v8/Leads" && r.query.ids).should.have.length(1);
+      // The catch-up poll does not send them again.
+      await pollNow(seen);
+      seen.out.should.have.length(3);
+
+      await writeRecords(api, { operation: "delete", module: "Leads", records: [ids[0]] });
+      await waitFor(() => seen.out.length === 4, "the delete by notification");
+      seen.out[3].topic.should.equal("Leads.delete");
+      seen.out[3].payload.should.have.properties(["id", "deleted_time", "type"]);
+    });
+
+    it("refuses a forged callback (wrong token or channel) with 403 and sends nothing", async () => {
+      const { seen } = await loadInstant();
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      const [channel] = [...sim.channels.values()];
+      const [id] = await create(leads(1, "forged"));
+      await sim.callbacksSettled();
+      await waitFor(() => seen.out.length === 1, "the real callback");
+      const forged = { module: "Leads", operation: "insert", ids: [id], channel_id: channel.channelId, token: "x".repeat(channel.token.length), server_time: Date.now() };
+      (await forwarder.post("t", forged)).status.should.equal(403);
+      (await forwarder.post("t", { ...forged, token: channel.token, channel_id: "1234567890" })).status.should.equal(403);
+      (await forwarder.post("t", { ...forged, token: null })).status.should.equal(403);
+      (await forwarder.post("nosuchnode", { ...forged, token: channel.token })).status.should.equal(404);
+      const fetchesBefore = sim.requests.filter((r) => r.query.ids).length;
+      await pollNow(seen);
+      sim.requests.filter((r) => r.query.ids).length.should.equal(fetchesBefore);
+      seen.out.should.have.length(1);
+    });
+
+    it("survives dropped, duplicated, delayed and reordered callbacks: every change once", async () => {
+      const { seen } = await loadInstant({ events: ["create", "update"] });
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      sim.injectCallbackFault({ kind: "duplicate" });
+      sim.injectCallbackFault({ kind: "reorder" });
+      sim.injectCallbackFault({ kind: "delay", delayMs: 50 });
+      sim.injectCallbackFault({ kind: "drop" });
+      const ids = [];
+      for (let i = 0; i < 5; i++) ids.push(...(await create(leads(1, `fault${i}`))));
+      await sim.callbacksSettled();
+      // The dropped one comes with the catch-up poll.
+      await pollNow(seen);
+      await waitFor(() => seen.out.length >= 5, "every create");
+      seen.out.map((m) => m.payload.id).sort().should.eql([...ids].sort());
+      await pollNow(seen);
+      seen.out.should.have.length(5);
+    });
+
+    it("without a public URL or without the notifications scope, says why on the status and keeps polling", async () => {
+      let t = await loadInstant({ publicUrl: "" });
+      t.seen.status.some((s) => /fallback/.test(s.text)).should.be.true();
+      sim.channels.size.should.equal(0);
+      await create(leads(1, "fallback"));
+      await pollNow(t.seen);
+      t.seen.out.should.have.length(1);
+      t.seen.out[0].zoho.source.should.equal("poll");
+      await helper.unload();
+
+      t = await loadInstant({}, { scope: DEFAULT_SCOPE }); // a grant without ZohoCRM.notifications.ALL
+      await waitFor(() => t.seen.status.some((s) => /status\.fallback/.test(s.text)), "the fallback status");
+      sim.channels.size.should.equal(0);
+    });
+
+    it("treats Zoho's 202 (a per-item error) as a failure, not a channel", async () => {
+      sim.inject({ match: { method: "POST", path: "/crm/v8/actions/watch" }, status: 202, body: { watch: [{ code: "INVALID_DATA", details: { api_name: "notify_url" }, message: "invalid data", status: "error" }] } });
+      const { seen } = await loadInstant();
+      await waitFor(() => seen.status.some((s) => /status\.fallback/.test(s.text)), "the fallback status");
+      seen.status.filter((s) => /listening/.test(s.text)).should.have.length(0);
+    });
+
+    it("deletes its channel when the node is removed (a deploy without it), even as the connection stops too", async () => {
+      const { seen, nodes, credentials } = await loadInstant();
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      const [first] = [...sim.channels.keys()];
+      // Removing the node (a deploy without it) deletes its channel.
+      await helper.setFlows(nodes.filter((n) => n.id !== "t"), "full", credentials);
+      await waitFor(() => sim.channels.size === 0, "the channel to be deleted");
+      sim.requests.filter((r) => r.method === "DELETE" && r.path === "/crm/v8/actions/watch").map((r) => r.query.channel_ids).should.eql([first]);
+    });
   });
 });

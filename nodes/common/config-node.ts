@@ -15,6 +15,12 @@ export interface ZohoConfigNode extends Node<ConnectionCredentials> {
   settings: ConnectionSettings;
   /** The shared client; throws a ZohoError with advice when the connection is not usable yet. */
   getClient(): ZohoClient;
+  /**
+   * A client of its own (own sockets, same credentials and token cache) for a call that must
+   * outlive this connection's close, e.g. deleting a trigger's watch channel while the whole flow
+   * stops. The caller closes it.
+   */
+  standaloneClient(): ZohoClient;
   /** API credits Zoho reported left (X-API-CREDITS-REMAINING), once it has reported any. */
   creditsRemaining?: number;
   /** Below this many credits left, the nodes using the connection show a yellow warning. */

@@ -43,7 +43,8 @@ export interface Notification {
 /** A channel id: digits, below 2^53 (Zoho's are longs; JavaScript numbers are exact below 2^53). */
 export function newChannelId(): string {
   // 16 digits from 10^15: always 16 digits long, always below 2^53 (≈ 9.007 × 10^15).
-  return String(randomInt(1e15, 9e15));
+  // (crypto.randomInt spans at most 2^48, so the digits come in two parts.)
+  return String(randomInt(1, 9)) + String(randomInt(0, 1e8)).padStart(8, "0") + String(randomInt(0, 1e7)).padStart(7, "0");
 }
 
 /** A verification token: 40 URL-safe characters (Zoho allows at most 50). */
