@@ -7,7 +7,7 @@
 const should = require("should");
 const fs = require("fs");
 const path = require("path");
-const { helper, nodeRedPath, startSimulator, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+const { helper, nodeRedPath, startSimulator, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID } = require("./fixtures");
 const { startNodeRed } = require("../scripts/node-red-runtime");
 const { ZohoError, invalidInput } = require("../dist/nodes/zoho");
 const { TEXTS } = require("../dist/nodes/zoho/texts");
@@ -349,18 +349,10 @@ describe("i18n of error messages", function () {
         { id: `in-${id}`, type: "http in", ...at, url: `/i18n/${id}`, method: "get", wires: [[id]] },
         { id, type: "zoho-crm-read", ...at, operation: "list", module: "Leads", moduleType: "str", fields: "Last_Name", fieldsType: "str", output: "array", wires: [[]], ...props },
       ];
+      const { node: conn, credentials } = configFlow(sim, refreshToken, "conn1");
       const flows = [
         { id: "t1", type: "tab", label: "i18n" },
-        {
-          id: "conn1",
-          type: "zoho-config",
-          name: "sim",
-          dataCenter: "us",
-          environment: "production",
-          accountsUrl: sim.url,
-          concurrency: 5,
-          credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken },
-        },
+        { ...conn, credentials: credentials.conn1 }, // the Admin API takes credentials in the node
         ...read("operation", { operation: "drop" }),
         ...read("connection", {}),
         ...read("module", { connection: "conn1", module: "Nope" }),
