@@ -39,14 +39,13 @@ export = function register(RED: NodeAPI): void {
         // Never send the credentials to something that is not a plain http(s) server address.
         throw new ZohoError({
           code: "INVALID_ACCOUNTS_URL",
-          message: "the connection's accounts URL is not an absolute http(s) URL",
-          advice: "Open the Zoho connection and clear the Accounts URL, or enter one like https://accounts.zoho.eu",
+          key: "accountsUrl",
         });
       }
       if (!client) client = build(node.settings, node.credentials ?? {});
       const { clientId, clientSecret, refreshToken } = client.tokens.credentialsPresent();
-      if (!clientId || !clientSecret) throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
-      if (!refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
+      if (!clientId || !clientSecret) throw new ZohoError({ code: "MISSING_CREDENTIALS", key: "missingCredentials" });
+      if (!refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", key: "noRefreshToken" });
       return client;
     };
 

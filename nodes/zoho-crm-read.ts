@@ -5,6 +5,7 @@
  */
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
 import { ZohoClient, invalidInput } from "./zoho";
+import { render } from "./zoho/texts";
 import {
   RecordsPage,
   ReadCap,
@@ -18,7 +19,7 @@ import {
   recordIdOf,
   searchPages,
 } from "./zoho/records";
-import { CreditsWatch, NodeJobs, connectionClient, connectionNode, evaluate, moduleName } from "./common/node-helpers";
+import { CreditsWatch, NodeJobs, catalogTranslator, connectionClient, connectionNode, evaluate, moduleName } from "./common/node-helpers";
 import type { ZohoConfigNode } from "./common/config-node";
 
 interface ReadDef extends NodeDef {
@@ -80,7 +81,8 @@ export = function register(RED: NodeAPI): void {
   function ZohoCrmRead(this: Node, def: ReadDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const jobs = new NodeJobs(node, { quietWhenClosing: true });
+    const translate = catalogTranslator(RED);
+    const jobs = new NodeJobs(node, { quietWhenClosing: true, translate });
 
     const operation: Operation = OPERATIONS.includes(def.operation as Operation) ? (def.operation as Operation) : "list";
     const output: Output = OUTPUTS.includes(def.output as Output) ? (def.output as Output) : "array";
@@ -100,12 +102,12 @@ export = function register(RED: NodeAPI): void {
 
     const property = (name: string, value: unknown, type: unknown, msg: NodeMessageInFlow) =>
       evaluate(RED, node, value, type, msg).then((v) => {
-        if (typeof v === "string" && v.length > MAX_TEXT) throw invalidInput(`${name} is too long (${v.length} characters)`);
+        if (typeof v === "string" && v.length > MAX_TEXT) throw invalidInput("tooLong", { name, length: v.length });
         return v;
       });
 
     async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
-      if (!OPERATIONS.includes(def.operation as Operation)) throw invalidInput(`unknown operation "${String(def.operation)}"`);
+      if (!OPERATIONS.includes(def.operation as Operation)) throw invalidInput("unknownOperation", { operation: String(def.operation) });
       const { config, client } = connectionClient(RED, def.connection);
       const signal = jobs.signal;
       const meta = (extra: Omit<ZohoMeta, "operation" | "creditsRemaining">): ZohoMeta => {
@@ -160,7 +162,7 @@ export = function register(RED: NodeAPI): void {
           count,
           totalCount: last?.totalCount,
           capped: !!cap,
-          cap: cap && { ...cap },
+          cap: cap && capFor(cap),
         });
         send(out);
       } else {
@@ -181,7 +183,7 @@ export = function register(RED: NodeAPI): void {
             count,
             totalCount: page.totalCount,
             capped: !!page.capped,
-            cap: page.capped && { ...page.capped },
+            cap: page.capped && capFor(page.capped),
           });
           if (pending) send(pending);
           pending = m;
@@ -221,16 +223,19 @@ export = function register(RED: NodeAPI): void {
       }
     }
 
+    /** A read's cap for msg.zoho, its message in the runtime's language. */
+    const capFor = (cap: ReadCap) => ({ ...cap, message: render({ key: `caps.${cap.reason}` }, translate) });
+
     /** The paged read this node's operation asks for, with its settings evaluated against msg. */
     async function openRead(msg: NodeMessageInFlow, client: ZohoClient, signal: AbortSignal): Promise<{ module?: string; pages: AsyncIterable<RecordsPage> }> {
       const maxRecords = parseMaxRecords((msg as { maxRecords?: unknown }).maxRecords ?? def.maxRecords);
       if (operation === "coql") {
         const written = await property("query", def.query, def.queryType, msg);
-        if (typeof written !== "string" || !written.trim()) throw invalidInput("no COQL query given (set Query in the node or the msg property it names)");
+        if (typeof written !== "string" || !written.trim()) throw invalidInput("noCoqlQueryInNode");
         // Values for :name placeholders come quoted from msg.queryParams, never pasted into the text.
         const params = (msg as { queryParams?: unknown }).queryParams;
         const query = params === undefined ? written : bindCoqlParams(written, params);
-        if (query.length > MAX_TEXT) throw invalidInput(`the query is too long (${query.length} characters)`);
+        if (query.length > MAX_TEXT) throw invalidInput("queryTooLong", { length: query.length });
         return { module: /\bfrom\s+([A-Za-z][A-Za-z0-9_]*)/i.exec(query)?.[1], pages: coqlPages(client, { query, maxRecords, signal }) };
       }
       const module = moduleName(await property("module", def.module, def.moduleType, msg));
@@ -239,17 +244,17 @@ export = function register(RED: NodeAPI): void {
         const by = (SEARCH_BY as readonly string[]).includes(def.searchBy ?? "") ? (def.searchBy as (typeof SEARCH_BY)[number]) : "criteria";
         const value = await property("search value", def.searchValue, def.searchValueType, msg);
         if (value === undefined || value === null || (typeof value === "string" && !value.trim())) {
-          throw invalidInput(`no search ${by} given`);
+          throw invalidInput("noSearchValue", { by });
         }
-        if (by !== "criteria" && typeof value !== "string" && typeof value !== "number") throw invalidInput(`the search ${by} must be text`);
+        if (by !== "criteria" && typeof value !== "string" && typeof value !== "number") throw invalidInput("searchValueNotText", { by });
         if (by === "criteria" && typeof value !== "string" && (typeof value !== "object" || value === null)) {
-          throw invalidInput("search criteria must be a criteria string, an object of field values or an array of conditions");
+          throw invalidInput("searchCriteriaType");
         }
         return { module, pages: searchPages(client, { module, [by]: by === "criteria" ? value : String(value), fields, maxRecords, signal }) };
       }
       const modifiedSince = await property("modifiedSince", def.modifiedSince, def.modifiedSinceType, msg);
       if (modifiedSince !== undefined && modifiedSince !== null && modifiedSince !== "" && !(modifiedSince instanceof Date) && typeof modifiedSince !== "string" && typeof modifiedSince !== "number") {
-        throw invalidInput("modifiedSince must be an ISO 8601 date-time, a Date or epoch milliseconds");
+        throw invalidInput("modifiedSinceType");
       }
       return {
         module,
@@ -278,7 +283,7 @@ export = function register(RED: NodeAPI): void {
 
 function fieldList(value: unknown): string[] {
   const fields = parseFieldList(value);
-  if (fields.length > MAX_FIELDS) throw invalidInput(`too many fields (${fields.length})`);
+  if (fields.length > MAX_FIELDS) throw invalidInput("tooManyFields", { number: fields.length });
   return fields;
 }
 

@@ -15,7 +15,8 @@ import {
   normaliseTrigger,
   writeRecords,
 } from "./zoho";
-import { CreditsWatch, NodeJobs, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+import { CreditsWatch, NodeJobs, catalogTranslator, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
+import { Text, Translator, translateTexts } from "./zoho/texts";
 
 interface WriteDef extends NodeDef {
   connection?: string;
@@ -43,7 +44,8 @@ export = function register(RED: NodeAPI): void {
   function ZohoCrmWrite(this: Node, def: WriteDef) {
     RED.nodes.createNode(this, def);
     const node = this;
-    const jobs = new NodeJobs(node, { quietWhenClosing: false });
+    const translate = catalogTranslator(RED);
+    const jobs = new NodeJobs(node, { quietWhenClosing: false, translate });
     /** Progress of the messages being written, for one status line across all of them. */
     const progress = new Map<object, { done: number; total: number }>();
     const credits = new CreditsWatch(
@@ -65,7 +67,7 @@ export = function register(RED: NodeAPI): void {
 
     async function handle(msg: NodeMessageInFlow, send: Send): Promise<ZohoError | undefined> {
       const operation = def.operation;
-      if (!isWriteOperation(operation)) throw invalidInput(`unknown operation "${String(operation)}"`);
+      if (!isWriteOperation(operation)) throw invalidInput("unknownOperation", { operation: String(operation) });
       const trigger = normaliseTrigger(def.trigger);
       const duplicateCheckFields = operation === "upsert" ? normaliseFieldList(def.duplicateCheckFields) : undefined;
       const { records, single } = payloadRecords(msg.payload, operation);
@@ -98,8 +100,8 @@ export = function register(RED: NodeAPI): void {
         progress.delete(key);
       }
 
-      const succeeded = results.filter((r) => r.ok).map(resultForOutput);
-      const failed = results.filter((r) => !r.ok).map(resultForOutput);
+      const succeeded = results.filter((r) => r.ok).map((r) => resultForOutput(r, translate));
+      const failed = results.filter((r) => !r.ok).map((r) => resultForOutput(r, translate));
       const summary: WriteSummary = { module, operation, total: records.length, succeeded: succeeded.length, failed: failed.length };
       const creditsRemaining = client.creditsRemaining ?? config.creditsRemaining;
       if (creditsRemaining !== undefined) summary.creditsRemaining = creditsRemaining;
@@ -144,12 +146,15 @@ function payloadRecords(payload: unknown, operation: WriteOperation): { records:
   if (operation === "delete" && (typeof payload === "string" || typeof payload === "number" || typeof payload === "bigint")) {
     return { records: [payload], single: true };
   }
-  const got = payload === null ? "null" : payload === undefined ? "nothing" : typeof payload === "object" ? "an object that is not a record" : `a ${typeof payload}`;
-  throw invalidInput(
-    operation === "delete"
-      ? `msg.payload must be a record id, a record with an id, or an array of them; got ${got}`
-      : `msg.payload must be a record object or an array of records; got ${got}`,
-  );
+  const got: Text =
+    payload === null
+      ? { key: "values.null" }
+      : payload === undefined
+        ? { key: "values.nothing" }
+        : typeof payload === "object"
+          ? { key: "values.notRecord" }
+          : { key: "values.ofType", params: { type: typeof payload } };
+  throw invalidInput(operation === "delete" ? "payloadDelete" : "payloadRecords", { got });
 }
 
 /** After close: what became of the message's records, for the log (nothing vanishes silently). */
@@ -158,21 +163,29 @@ function stoppedError(results: WriteResult[]): ZohoError {
   const written = results.filter((r) => r.ok).length;
   return new ZohoError({
     code: "ABORTED",
-    message: `stopped (flow stopped or redeployed) while writing ${results.length} records: ${written} written, ${count("ABORTED")} not sent, ${count("OUTCOME_UNKNOWN")} with unknown outcome (check those in Zoho), ${results.length - written - count("ABORTED") - count("OUTCOME_UNKNOWN")} rejected`,
+    key: "stoppedWriting",
+    params: {
+      total: results.length,
+      written,
+      notSent: count("ABORTED"),
+      unknown: count("OUTCOME_UNKNOWN"),
+      rejected: results.length - written - count("ABORTED") - count("OUTCOME_UNKNOWN"),
+    },
     advice: "",
   });
 }
 
-/** One entry of an output's payload: the input record and Zoho's answer for it. */
-function resultForOutput(r: WriteResult): Record<string, unknown> {
+/** One entry of an output's payload: the input record and Zoho's answer for it, our texts in the runtime's language. */
+function resultForOutput(r: WriteResult, translate: Translator): Record<string, unknown> {
   const out: Record<string, unknown> = { record: r.input, index: r.index };
   if (r.id !== undefined) out.id = r.id;
   if (r.action !== undefined) out.action = r.action;
   if (r.duplicateField !== undefined) out.duplicateField = r.duplicateField;
   out.code = r.code;
-  out.message = r.message;
+  const { message, advice } = translateTexts(r, translate);
+  out.message = message;
   if (r.details !== undefined) out.details = r.details;
-  if (!r.ok && r.advice) out.advice = r.advice;
+  if (!r.ok && advice) out.advice = advice;
   if (r.status !== undefined) out.httpStatus = r.status;
   return out;
 }

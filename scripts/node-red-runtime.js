@@ -62,7 +62,7 @@ async function startNodeRed({ userDir, settings = {}, port } = {}) {
   const started = Date.now();
   for (;;) {
     if (child.exitCode !== null) throw new Error("Node-RED exited early:\n" + output);
-    if (/Started flows|Server now running/.test(output)) {
+    if (/Started flows|Server now running/.test(output) || output.includes(`${url}/`)) { // the URL: in any runtime language
       try {
         const res = await fetch(url + "/settings");
         if (res.status === 200 || res.status === 401) break;

@@ -159,8 +159,7 @@ export function adminClient(RED: NodeAPI, id: string): { client: ZohoClient; set
     if (deployed) return { client: deployed.getClient(), settings: deployed.settings };
     throw new ZohoError({
       code: "NOT_DEPLOYED",
-      message: "this connection is not deployed yet",
-      advice: "Press Refresh Token in the connection (or Deploy it) first",
+      key: "notDeployed",
     });
   }
   // Fingerprint only: secrets are hashed, never kept as a readable key.
@@ -293,7 +292,7 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
     RED.log.info(`zoho-config ${id}: refresh token stored (API domain ${apiBase})`);
     res.json({ apiDomain: apiBase, scope: grant.scope ?? "", issuedAt: new Date().toISOString() });
   } catch (err) {
-    const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", message: "unexpected failure" });
+    const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", key: "unexpectedFailure" });
     const status = e.code === "TOKEN_RATE_LIMITED" ? 429 : e.code === "NETWORK_ERROR" || e.code === "TIMEOUT" ? 502 : 400;
     res.status(status).json({ error: e.code, message: e.message });
   }

@@ -2,6 +2,7 @@
 import { setMaxListeners } from "events";
 import type { Node, NodeAPI, NodeMessage } from "node-red";
 import { ZohoClient, ZohoError, isModuleName } from "../zoho";
+import { Translator, render } from "../zoho/texts";
 import { ZohoConfigNode, lowCredits } from "./config-node";
 
 export const TYPED_INPUT_TYPES = ["str", "msg", "flow", "global", "env"] as const;
@@ -10,7 +11,7 @@ export const TYPED_INPUT_TYPES = ["str", "msg", "flow", "global", "env"] as cons
 export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: unknown, msg: NodeMessage): Promise<unknown> {
   const t = typeof type === "string" && type ? type : "str";
   if (!(TYPED_INPUT_TYPES as readonly string[]).includes(t) && t !== "num" && t !== "json" && t !== "jsonata") {
-    return Promise.reject(new ZohoError({ code: "INVALID_INPUT", message: `unsupported property type "${t}"`, advice: "" }));
+    return Promise.reject(new ZohoError({ code: "INVALID_INPUT", key: "propertyType", params: { type: t }, advice: "" }));
   }
   return new Promise((resolve, reject) => {
     try {
@@ -28,11 +29,7 @@ export function evaluate(RED: NodeAPI, node: Node, value: unknown, type: unknown
 export function connectionClient(RED: NodeAPI, connectionId: unknown): { config: ZohoConfigNode; client: ZohoClient } {
   const config = connectionNode(RED, connectionId);
   if (!config) {
-    throw new ZohoError({
-      code: "NO_CONNECTION",
-      message: "no Zoho connection configured",
-      advice: "Open the node and choose (or create) a Zoho connection, then Deploy",
-    });
+    throw new ZohoError({ code: "NO_CONNECTION", key: "noConnection" });
   }
   return { config, client: config.getClient() };
 }
@@ -43,10 +40,28 @@ export function errorStatus(err: unknown): { fill: "red"; shape: "ring"; text: s
   return { fill: "red", shape: "ring", text: code.length > 32 ? code.slice(0, 32) : code };
 }
 
-/** Any thrown value as an Error whose message is safe to show (ZohoErrors never hold secrets). */
-export function asError(err: unknown): Error {
+/**
+ * Our texts (TEXTS in zoho/texts.ts) in the runtime's language: `zoho.<key>` in the node's catalog,
+ * where the build merges locales/<lang>/zoho-errors.json into every node's catalog. A key the
+ * catalog lacks comes back as the key itself (from i18next, or from a test helper's RED._), and
+ * then the English is used.
+ */
+export function catalogTranslator(RED: NodeAPI): Translator {
+  return (key, params) => {
+    const id = `zoho.${key}`;
+    const text = RED._(id, params);
+    return typeof text === "string" && text && text !== id ? text : undefined;
+  };
+}
+
+/**
+ * Any thrown value as an Error for done(), whose message is safe to show (ZohoErrors never hold
+ * secrets): a ZohoError with our message and advice in the runtime's language, its code kept.
+ */
+export function asError(err: unknown, translate?: Translator): Error {
+  if (err instanceof ZohoError) return translate ? err.translated(translate) : err;
   if (err instanceof Error) return err;
-  return new Error(typeof err === "string" ? err : "unexpected error");
+  return new Error(typeof err === "string" ? err : render({ key: "errors.unexpected" }, translate));
 }
 
 /** Non-empty trimmed string or undefined. */
@@ -60,12 +75,9 @@ export function text(value: unknown): string | undefined {
 
 export function moduleName(value: unknown): string {
   const name = text(value);
-  if (!name) throw new ZohoError({ code: "INVALID_INPUT", message: "no module given", advice: "Set the module's API name (e.g. Leads) in the node or in msg" });
+  if (!name) throw new ZohoError({ code: "INVALID_INPUT", key: "noModule", advice: "setModuleNodeOrMsg" });
   if (!isModuleName(name)) {
-    throw new ZohoError({
-      code: "INVALID_MODULE",
-      message: `"${name.length > 60 ? name.slice(0, 60) + "…" : name}" is not a module API name`,
-    });
+    throw new ZohoError({ code: "INVALID_MODULE", key: "notModuleName", params: { name: name.length > 60 ? name.slice(0, 60) + "…" : name } });
   }
   return name;
 }
@@ -135,7 +147,7 @@ export class NodeJobs {
 
   constructor(
     private readonly node: Node,
-    private readonly options: { quietWhenClosing: boolean },
+    private readonly options: { quietWhenClosing: boolean; translate: Translator },
   ) {
     setMaxListeners(0, this.abort.signal); // every read/batch in flight listens to it
   }
@@ -150,21 +162,22 @@ export class NodeJobs {
 
   /**
    * Run one message. `run` resolves with an error for Catch nodes (its status already shown) or
-   * nothing; a rejection shows a red status and goes to Catch.
+   * nothing; a rejection shows a red status and goes to Catch. Catch nodes get our texts in the
+   * runtime's language, with the same msg.error.code in every language.
    */
   run(credits: CreditsWatch, done: (err?: Error) => void, run: () => Promise<Error | void>): void {
     const job = run()
       .then(
         (requestError) => {
           credits.shown(requestError ? "error" : "result");
-          if (requestError) done(requestError);
+          if (requestError) done(asError(requestError, this.options.translate));
           else done();
         },
         (err: unknown) => {
           if (this.closing && this.options.quietWhenClosing) return done();
           this.node.status(errorStatus(err));
           credits.shown("error");
-          done(asError(err));
+          done(asError(err, this.options.translate));
         },
       )
       .finally(() => this.jobs.delete(job));

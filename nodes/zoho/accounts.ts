@@ -5,6 +5,7 @@
  */
 import { createHash } from "crypto";
 import { ZohoError } from "./errors";
+import type { Text } from "./texts";
 import { HttpSend, httpSend } from "./transport";
 import { sleep } from "./concurrency";
 import { Environment, apiDomainForEnvironment, isZohoApiDomain, tokenEndpoint, stripTrailingSlash } from "./datacenters";
@@ -33,8 +34,8 @@ export async function exchangeGrantToken(opts: AccountsOptions & { grantToken: s
   if (!grant.refreshToken) {
     throw new ZohoError({
       code: "NO_REFRESH_TOKEN",
-      message: "Zoho returned an access token but no refresh token",
-      advice: "Generate a new grant token in the Self Client and press Refresh Token again",
+      key: "noRefreshTokenReturned",
+      advice: "newGrantToken",
     });
   }
   return grant;
@@ -46,7 +47,7 @@ export async function refreshAccessToken(opts: AccountsOptions & { refreshToken:
 
 async function postToken(opts: AccountsOptions, params: Record<string, string>): Promise<TokenGrant> {
   if (!opts.clientId || !opts.clientSecret) {
-    throw new ZohoError({ code: "MISSING_CREDENTIALS", message: "Client ID or Client Secret is missing" });
+    throw new ZohoError({ code: "MISSING_CREDENTIALS", key: "missingCredentials" });
   }
   const form = new URLSearchParams({ ...params, client_id: opts.clientId, client_secret: opts.clientSecret }).toString();
   const res = await (opts.send ?? httpSend)({
@@ -92,17 +93,16 @@ function tokenError(status: number, body: Record<string, unknown>, grantType?: s
   if (error === "invalid_code" && grantType === "refresh_token") {
     return new ZohoError({
       code: "invalid_code",
-      message: "Zoho rejected the stored refresh token",
+      key: "refreshTokenRejected",
       httpStatus: status,
-      advice:
-        "The refresh token was revoked or replaced (Zoho keeps at most 20 per user). Generate a new grant token, press Refresh Token in the connection and Deploy",
+      advice: "refreshTokenRevoked",
     });
   }
   if (error) return new ZohoError({ code: error, message: String(body.error_description || error), httpStatus: status });
   if (status >= 500 || status === 429) {
-    return new ZohoError({ code: status === 429 ? "TOKEN_RATE_LIMITED" : "INTERNAL_ERROR", message: `accounts server answered HTTP ${status}`, httpStatus: status, retryable: true, notProcessed: status === 429 });
+    return new ZohoError({ code: status === 429 ? "TOKEN_RATE_LIMITED" : "INTERNAL_ERROR", key: "accountsHttp", params: { status }, httpStatus: status, retryable: true, notProcessed: status === 429 });
   }
-  return new ZohoError({ code: "UNEXPECTED_RESPONSE", message: `accounts server answered HTTP ${status} without an access token`, httpStatus: status, advice: "Check the data center and the accounts URL" });
+  return new ZohoError({ code: "UNEXPECTED_RESPONSE", key: "accountsNoToken", params: { status }, httpStatus: status, advice: "checkAccountsUrl" });
 }
 
 export interface TokenManagerOptions {
@@ -266,18 +266,19 @@ export class TokenManager {
       if (!(err instanceof ZohoError && err.code === "ABORTED") || this.opts.signal?.aborted) throw err;
       return this.refresh();
     }
-    if (!state.token) throw new ZohoError({ code: "INVALID_TOKEN", message: "the access token was withdrawn during the refresh", retryable: true, notProcessed: true });
+    if (!state.token) throw new ZohoError({ code: "INVALID_TOKEN", key: "tokenWithdrawn", retryable: true, notProcessed: true });
     return this.accessOf(state);
   }
 
   private async doRefresh(state: TokenState): Promise<void> {
-    if (!this.opts.refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", message: "no refresh token stored" });
+    if (!this.opts.refreshToken) throw new ZohoError({ code: "NO_REFRESH_TOKEN", key: "noRefreshToken" });
     const baseCooldown = this.opts.throttleCooldownMs ?? 60_000;
     const wait = state.throttledUntil - this.now();
     if (wait > 0) {
       throw new ZohoError({
         code: "TOKEN_RATE_LIMITED",
-        message: `Zoho throttled token requests; next attempt in ${Math.ceil(wait / 1000)} s`,
+        key: "tokenThrottled",
+        params: { seconds: Math.ceil(wait / 1000) },
         retryable: true,
         notProcessed: true,
         retryAfterMs: wait,
@@ -306,7 +307,7 @@ export class TokenManager {
         this.log(`new access token (valid ${Math.round(grant.expiresInMs / 1000)} s, API domain ${apiBase})`);
         return;
       } catch (err) {
-        const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", message: "token request failed", retryable: true });
+        const e = err instanceof ZohoError ? err : new ZohoError({ code: "NETWORK_ERROR", key: "tokenRequestFailed", retryable: true });
         if (e.code === "TOKEN_RATE_LIMITED") {
           // Back off instead of hammering: the throttle only clears after a quiet period.
           const cooldown = state.throttleCooldown ?? baseCooldown;
@@ -332,22 +333,22 @@ export class TokenManager {
 /** Where CRM calls go: the returned api_domain, checked, with the environment's host applied. */
 export function resolveApiBase(apiDomain: string, environment: Environment, trustAnyApiDomain: boolean): string {
   if (!apiDomain) {
-    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", message: "the accounts server returned no api_domain" });
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", key: "noApiDomain" });
   }
   const base = apiDomainForEnvironment(apiDomain, environment);
   if (!trustAnyApiDomain && !isZohoApiDomain(base)) {
-    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", message: `refusing to send tokens to ${safeHost(base)}` });
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", key: "untrustedApiDomain", params: { host: safeHost(base) } });
   }
   if (!/^https?:\/\//.test(base)) {
-    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", message: "the api_domain is not an http(s) URL" });
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", key: "apiDomainNotHttp" });
   }
   return base;
 }
 
-function safeHost(url: string): string {
+function safeHost(url: string): string | Text {
   try {
     return new URL(url).host;
   } catch {
-    return "an invalid URL";
+    return { key: "values.invalidUrl" };
   }
 }

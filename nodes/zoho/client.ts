@@ -190,7 +190,7 @@ export class ZohoClient {
       try {
         body = JSON.stringify(body);
       } catch {
-        throw new ZohoError({ code: "INVALID_INPUT", message: "the request cannot be sent as JSON", advice: "Remove BigInt values and circular references", notProcessed: true });
+        throw new ZohoError({ code: "INVALID_INPUT", key: "notJson", advice: "notJson", notProcessed: true });
       }
       headers = { "Content-Type": "application/json", ...req.headers };
     }
@@ -372,14 +372,15 @@ const SAFE_PATH = /^(?:\/[A-Za-z0-9_$.-]+)+$/;
 /** Defence in depth: whatever a caller builds, no request leaves the API path or grows unbounded. */
 function checkTarget(req: ZohoRequest): void {
   if (typeof req.path !== "string" || !SAFE_PATH.test(req.path) || req.path.split("/").some((seg) => seg === "." || seg === "..")) {
-    throw new ZohoError({ code: "INVALID_INPUT", message: "invalid API path", advice: "" });
+    throw new ZohoError({ code: "INVALID_INPUT", key: "apiPath", advice: "" });
   }
   const length = API_PATH.length + req.path.length + encodeQuery(req.query).length;
   if (length > MAX_URL_LENGTH) {
     throw new ZohoError({
       code: "INVALID_INPUT",
-      message: `the request is too long for Zoho (${length} characters in the URL)`,
-      advice: "Use fewer or shorter criteria values, or fewer fields",
+      key: "urlTooLong",
+      params: { length },
+      advice: "urlTooLong",
     });
   }
 }

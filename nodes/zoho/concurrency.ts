@@ -66,7 +66,7 @@ export function sharedSignal(controller: AbortController): AbortSignal {
 }
 
 export function abortError(): ZohoError {
-  return new ZohoError({ code: "ABORTED", message: "request cancelled" });
+  return new ZohoError({ code: "ABORTED", key: "cancelled" });
 }
 
 interface Waiter {

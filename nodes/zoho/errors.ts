@@ -1,14 +1,22 @@
 /**
  * Errors from Zoho, turned into something a person can act on. Every error carries Zoho's own
  * `code` (or one of ours for transport failures) plus advice; it never carries a token.
+ * Our own messages and all advice carry their key in TEXTS (texts.ts) and parameters, so the nodes
+ * can show them in Node-RED's language (`translated`); the English is the default message.
  */
+import { AdviceKey, ErrorKey, Params, Text, Translator, isAdviceKey, render, translateTexts } from "./texts";
 
 export interface ZohoErrorInit {
   code: string;
-  message: string;
+  /** Zoho's own message (or another library's), kept as it was sent. Our own messages give `key`. */
+  message?: string;
+  /** Our own message: its key in TEXTS.errors, with `params` for its placeholders. */
+  key?: ErrorKey;
+  params?: Params;
   httpStatus?: number;
   details?: unknown;
-  advice?: string;
+  /** Advice by its key in TEXTS.advice; "" = none. Default: the advice for `code` (and details), if any. */
+  advice?: AdviceKey | "";
   /** Safe to try again later (rate limit, transient fault). */
   retryable?: boolean;
   /** Zoho may or may not have processed the request (timeout or dropped connection after sending). */
@@ -20,28 +28,59 @@ export interface ZohoErrorInit {
 
 export class ZohoError extends Error {
   readonly code: string;
+  /** The message without code and advice: Zoho's own text, or ours in English. */
   readonly zohoMessage: string;
+  /** Key and parameters of our own message (TEXTS.errors); undefined for Zoho's messages. */
+  readonly key?: ErrorKey;
+  readonly params?: Params;
   readonly httpStatus?: number;
   readonly details?: unknown;
+  /** Advice in English, and its key in TEXTS.advice. */
   readonly advice?: string;
+  readonly adviceKey?: AdviceKey;
   readonly retryable: boolean;
   readonly outcomeUnknown: boolean;
   readonly notProcessed: boolean;
   readonly retryAfterMs?: number;
 
   constructor(init: ZohoErrorInit) {
-    const advice = init.advice ?? adviceFor(init.code, init.details);
-    super(formatMessage(init.code, init.message, advice));
+    const adviceKey = init.advice === undefined ? adviceKeyFor(init.code, init.details) : init.advice || undefined;
+    const message = init.key ? render({ key: `errors.${init.key}`, params: init.params }) : (init.message ?? "");
+    const advice = init.advice === "" ? "" : adviceKey && render({ key: `advice.${adviceKey}` });
+    super(formatMessage(init.code, message, advice));
     this.name = "ZohoError";
     this.code = init.code;
-    this.zohoMessage = init.message;
+    this.zohoMessage = message;
+    this.key = init.key;
+    this.params = init.params;
     this.httpStatus = init.httpStatus;
     this.details = init.details;
     this.advice = advice;
+    this.adviceKey = adviceKey;
     this.retryable = init.retryable ?? false;
     this.outcomeUnknown = init.outcomeUnknown ?? false;
     this.notProcessed = init.notProcessed ?? false;
     this.retryAfterMs = init.retryAfterMs;
+  }
+
+  /** The message as a text to put inside another one: ours by key, Zoho's as it is. */
+  get text(): Text | string {
+    return this.key ? { key: `errors.${this.key}`, params: this.params } : this.zohoMessage;
+  }
+
+  /**
+   * This error with our message and advice in the translator's language (Zoho's own message stays
+   * as Zoho sent it): a copy with the same code, details and stack, or this error when nothing changes.
+   */
+  translated(translate: Translator): ZohoError {
+    const { message, advice } = translateTexts({ ...this, message: this.zohoMessage }, translate);
+    if (message === this.zohoMessage && advice === this.advice) return this;
+    const copy: ZohoError = Object.assign(Object.create(ZohoError.prototype), this, { zohoMessage: message, advice });
+    const head = `${this.name}: ${this.message}`;
+    Object.defineProperty(copy, "message", { value: formatMessage(this.code, message, advice), writable: true, configurable: true });
+    const stack = this.stack?.startsWith(head) ? `${copy.name}: ${copy.message}${this.stack.slice(head.length)}` : this.stack;
+    Object.defineProperty(copy, "stack", { value: stack, writable: true, configurable: true });
+    return copy;
   }
 
   /** Plain object for msg.error / result records: no stack, no secrets. */
@@ -59,62 +98,22 @@ function formatMessage(code: string, message: string, advice?: string): string {
   return advice ? `${head}. ${advice}` : head;
 }
 
-const ADVICE: Record<string, string> = {
-  // Token endpoint (HTTP 200 bodies with an "error" key)
-  invalid_code:
-    "The grant token has expired or was already used, or the refresh token was revoked. Generate a new grant token (Self Client > Generate Code) and press Refresh Token within its validity",
-  invalid_client:
-    "Zoho does not know this Client ID at this data center. Check the Client ID and that the data center matches the one where the Self Client was created",
-  invalid_client_secret: "The Client Secret does not match the Client ID. Copy it again from the Self Client's Client Secret tab",
-  TOKEN_RATE_LIMITED:
-    "Zoho is throttling token requests (too many in a short time). Wait a few minutes; the connection reuses its access token and will not retry before the cool-down ends",
-  NO_REFRESH_TOKEN:
-    "This connection has no refresh token yet. Open the Zoho connection, paste a fresh grant token, press Refresh Token and Deploy",
-  MISSING_CREDENTIALS: "Open the Zoho connection and enter the Client ID and Client Secret of your Self Client",
-  UNTRUSTED_API_DOMAIN:
-    "The accounts server answered with an API domain that is not a Zoho API host, so no token was sent there. Check the data center and the accounts URL of the connection",
-  // CRM API
-  INVALID_TOKEN: "The access token was rejected even after a refresh. Press Refresh Token with a new grant token",
-  AUTHENTICATION_FAILURE: "Zoho could not authenticate the request. Check the connection's credentials",
-  OAUTH_SCOPE_MISMATCH:
-    "The refresh token lacks a scope this call needs. Generate a new grant token that includes it (e.g. ZohoCRM.modules.ALL, ZohoCRM.settings.ALL, ZohoCRM.coql.READ, ZohoSearch.securesearch.READ) and press Refresh Token",
-  NO_PERMISSION:
-    "The Zoho user behind this connection is not allowed to do this. Check the user's profile permissions (for Crm_Implied_Api_Access: enable 'Zoho CRM API Access' in the profile)",
-  INVALID_MODULE: "Check the module's API name (e.g. Leads, Contacts, or your custom module's API name under Setup > Developer Hub > APIs)",
-  INVALID_URL_PATTERN: "Check the module's API name and the record id",
-  REQUIRED_PARAM_MISSING: "A required parameter is missing",
-  LIMIT_EXCEEDED: "A Zoho limit was exceeded (at most 50 fields per call, 100 records per write, 2,000 rows per COQL call)",
-  LIMIT_REACHED: "Search can return at most 2,000 records; narrow the criteria or use COQL",
-  INVALID_QUERY: "Check the field API names, operators and values in the query or criteria",
-  SYNTAX_ERROR: "Check the COQL query: it needs a WHERE clause (use 'where id is not null' for all rows) and nested conditions in pairs",
-  TOO_MANY_REQUESTS:
-    "Zoho's rate or concurrency limit was hit and retries did not help. Lower the connection's concurrency, or spread the work out; check the API credits left in Zoho (Setup > Developer Hub > APIs > Dashboard)",
-  INTERNAL_ERROR: "Zoho had an internal error. Try again later",
-  TIMEOUT: "Zoho did not answer in time. Check the network; the request may be retried later",
-  NETWORK_ERROR: "Could not reach Zoho. Check the network, the data center and any proxy settings",
-  OUTCOME_UNKNOWN:
-    "The connection failed after the request was sent, so Zoho may or may not have processed it. Check in Zoho before sending it again, or use upsert so a repeat cannot create a duplicate",
-  PAGINATION_LIMIT_EXCEEDED: "Zoho lists at most 100,000 records per query; use a narrower list or COQL with criteria",
-  DISCRETE_PAGINATION_LIMIT_EXCEEDED: "Past 2,000 records Zoho needs page_token paging",
-  TOKEN_BOUND_DATA_MISMATCH: "A page token was reused with different parameters",
-  EXPIRED_VALUE: "A page token expired (they last 24 hours); start the read again",
-  INVALID_DATA: "Zoho rejected a value; see details for the field",
-  MANDATORY_NOT_FOUND: "A required field is missing; see details.api_name",
-  DUPLICATE_DATA: "A record with this unique value already exists; see details (use upsert to update it instead)",
-  INVALID_INPUT: "Check the message and the node's settings",
-  ABORTED: "The request was stopped because the flow was stopped or redeployed",
-};
-
-export function adviceFor(code: string, details?: unknown): string | undefined {
+/** Key of the advice for a code (Zoho's or ours), if there is any. */
+export function adviceKeyFor(code: string, details?: unknown): AdviceKey | undefined {
   if (code === "NO_PERMISSION" && details && typeof details === "object") {
     const perms = (details as { permissions?: unknown }).permissions;
-    if (Array.isArray(perms) && perms.includes("Crm_Implied_Api_Access")) {
-      return "API access is disabled for this user's profile: in Zoho CRM go to Setup > Users and Control > Security Control > Profiles and enable 'Zoho CRM API Access'";
-    }
+    if (Array.isArray(perms) && perms.includes("Crm_Implied_Api_Access")) return "apiAccessDisabled";
   }
-  return ADVICE[code];
+  return isAdviceKey(code) ? code : undefined;
 }
 
-export function invalidInput(message: string, details?: unknown): ZohoError {
-  return new ZohoError({ code: "INVALID_INPUT", message, details, advice: "" });
+/** The advice for a code in English, if there is any. */
+export function adviceFor(code: string, details?: unknown): string | undefined {
+  const key = adviceKeyFor(code, details);
+  return key && render({ key: `advice.${key}` });
+}
+
+/** An INVALID_INPUT error of ours: without advice unless one is named. */
+export function invalidInput(key: ErrorKey, params?: Params, advice: AdviceKey | "" = ""): ZohoError {
+  return new ZohoError({ code: "INVALID_INPUT", key, params, advice });
 }

@@ -11,6 +11,7 @@
  */
 import type { QueryValue, ZohoClient, ZohoResponse } from "./client";
 import { abortError } from "./concurrency";
+import { render } from "./texts";
 
 export type ZohoRecord = Record<string, unknown> & { id: string };
 
@@ -27,6 +28,7 @@ export type CapReason = "search_limit" | "list_limit" | "coql_limit";
 export interface ReadCap {
   reason: CapReason;
   limit: number;
+  /** In English; the nodes show TEXTS.caps[reason] in Node-RED's language. */
   message: string;
 }
 
@@ -45,14 +47,8 @@ export const MAX_PER_PAGE = 200;
 /** Records reachable with the `page` parameter. */
 export const PAGE_NUMBER_REACH = 2000;
 
-const CAP_MESSAGES: Record<CapReason, string> = {
-  search_limit: "Zoho's search returns at most 2,000 records; narrow the criteria or use COQL to read the rest",
-  list_limit: "Zoho lists at most 100,000 records per read; narrow it with a custom view or modified-since, or use COQL",
-  coql_limit: "COQL reaches at most 100,000 rows per query; add criteria (e.g. on id) to read the rest",
-};
-
 export function capOf(reason: CapReason, limit: number): ReadCap {
-  return { reason, limit, message: CAP_MESSAGES[reason] };
+  return { reason, limit, message: render({ key: `caps.${reason}` }) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -81,11 +81,11 @@ export interface GetOptions {
 
 function assertModule(module: unknown): string {
   if (typeof module !== "string" || !module.trim()) {
-    throw new ZohoError({ code: "INVALID_INPUT", message: "no module given", advice: "Set the module's API name (e.g. Leads)" });
+    throw new ZohoError({ code: "INVALID_INPUT", key: "noModule", advice: "setModule" });
   }
   const name = module.trim();
   if (!isModuleName(name)) {
-    throw new ZohoError({ code: "INVALID_MODULE", message: `"${shorten(name)}" is not a module API name` });
+    throw new ZohoError({ code: "INVALID_MODULE", key: "notModuleName", params: { name: shorten(name) } });
   }
   return name;
 }
@@ -98,13 +98,13 @@ function shorten(s: string, max = 60): string {
 export function parseFieldList(value: unknown): string[] {
   if (value === undefined || value === null || value === "") return [];
   const items = Array.isArray(value) ? value : typeof value === "string" ? value.split(",") : null;
-  if (!items) throw invalidInput("fields must be a comma-separated string or an array of field API names");
+  if (!items) throw invalidInput("fieldsType");
   const out = new Set<string>();
   for (const item of items) {
-    if (typeof item !== "string") throw invalidInput("fields must be field API names (strings)");
+    if (typeof item !== "string") throw invalidInput("fieldsNotStrings");
     const name = item.trim();
     if (!name) continue;
-    if (!isFieldName(name)) throw invalidInput(`"${shorten(name)}" is not a field API name`);
+    if (!isFieldName(name)) throw invalidInput("notFieldName", { name: shorten(name) });
     out.add(name);
   }
   return [...out];
@@ -114,11 +114,11 @@ export function parseFieldList(value: unknown): string[] {
 export function recordIdOf(value: unknown): string {
   if (typeof value === "number") {
     if (Number.isSafeInteger(value) && value > 0) return String(value);
-    throw invalidInput("record ids must be strings: a JavaScript number cannot hold an 18-19 digit Zoho id exactly");
+    throw invalidInput("idNotExact");
   }
   const id = typeof value === "string" ? value.trim() : "";
-  if (!id) throw invalidInput("no record id given");
-  if (!isRecordId(id)) throw invalidInput(`"${shorten(id)}" is not a Zoho record id (digits only)`);
+  if (!id) throw invalidInput("noRecordId");
+  if (!isRecordId(id)) throw invalidInput("notRecordId", { id: shorten(id) });
   return id;
 }
 
@@ -132,14 +132,14 @@ function idList(value: unknown): string[] {
 export function parseMaxRecords(value: unknown): number {
   if (value === undefined || value === null || value === "") return 0;
   const n = typeof value === "number" ? value : typeof value === "string" ? Number(value.trim()) : NaN;
-  if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n)) throw invalidInput("maxRecords must be a whole number of 0 or more (0 = all)");
+  if (!Number.isFinite(n) || n < 0 || !Number.isInteger(n)) throw invalidInput("maxRecords");
   return n;
 }
 
 function perPageOf(value: unknown): number {
   if (value === undefined || value === null) return MAX_PER_PAGE;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_PAGE) throw invalidInput("perPage must be a whole number from 1 to 200");
+  if (!Number.isInteger(n) || n < 1 || n > MAX_PER_PAGE) throw invalidInput("perPage");
   return n;
 }
 
@@ -148,8 +148,6 @@ const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\
 /** Epoch milliseconds from 2000-01-01 on: a smaller number is almost surely not a time at all. */
 const MIN_EPOCH_MS = Date.UTC(2000, 0, 1);
 const MAX_EPOCH_MS = Date.UTC(9999, 11, 31);
-
-const MODIFIED_SINCE_HELP = "modifiedSince must be an ISO 8601 date-time (e.g. 2024-05-10T14:10:47+05:30), a Date or epoch milliseconds (e.g. 1715331047000)";
 
 /**
  * If-Modified-Since value in Zoho's format (yyyy-MM-ddTHH:mm:ss±HH:mm). Accepts an ISO 8601
@@ -166,22 +164,22 @@ export function formatModifiedSince(value: unknown): string | undefined {
     if (/^\d+$/.test(text)) ms = Number(text);
     else {
       const m = ISO_DATE_TIME.exec(text);
-      if (!m) throw invalidInput(MODIFIED_SINCE_HELP);
+      if (!m) throw invalidInput("modifiedSince");
       const [, year, month, day, hour, minute] = m.map(Number);
       const second = m[6] === undefined ? 0 : Number(m[6]);
       // Out-of-range parts (month 13, 25:00) would roll over silently in Date: refuse them.
-      if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) throw invalidInput(MODIFIED_SINCE_HELP);
+      if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59) throw invalidInput("modifiedSince");
       const zohoFormat = m[6] !== undefined && !text.includes(".") && /^[+-]\d{2}:\d{2}$/.test(m[7] ?? "");
       const zone = m[7] === undefined ? "Z" : m[7].length === 5 ? `${m[7].slice(0, 3)}:${m[7].slice(3)}` : m[7];
       const iso = `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${String(second).padStart(2, "0")}${zone}`;
       ms = Date.parse(iso);
       const check = new Date(Date.UTC(year, month - 1, day));
-      if (check.getUTCDate() !== day) throw invalidInput(MODIFIED_SINCE_HELP); // 2024-02-30
+      if (check.getUTCDate() !== day) throw invalidInput("modifiedSince"); // 2024-02-30
       if (zohoFormat && Number.isFinite(ms) && ms >= MIN_EPOCH_MS) return text; // keep the offset as written
     }
   }
   if (ms === undefined || !Number.isFinite(ms) || !Number.isInteger(ms) || ms < MIN_EPOCH_MS || ms > MAX_EPOCH_MS) {
-    throw invalidInput(MODIFIED_SINCE_HELP);
+    throw invalidInput("modifiedSince");
   }
   return new Date(ms).toISOString().slice(0, 19) + "+00:00";
 }
@@ -191,14 +189,14 @@ const SORT_BY: Record<string, string> = { id: "id", created_time: "Created_Time"
 function sortByOf(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   const key = String(value).trim().toLowerCase();
-  if (!SORT_BY[key]) throw invalidInput("sortBy must be id, Created_Time or Modified_Time (Zoho sorts lists by these only)");
+  if (!SORT_BY[key]) throw invalidInput("sortBy");
   return SORT_BY[key];
 }
 
 function sortOrderOf(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   const v = String(value).trim().toLowerCase();
-  if (v !== "asc" && v !== "desc") throw invalidInput("sortOrder must be asc or desc");
+  if (v !== "asc" && v !== "desc") throw invalidInput("sortOrder");
   return v;
 }
 
@@ -228,10 +226,10 @@ export function escapeCriteriaValue(value: unknown): string {
 
 /** One condition, e.g. criterion("Last_Name", "equals", "Burns,B") → "(Last_Name:equals:Burns\,B)". Arrays are for in/between. */
 export function criterion(field: string, operator: string, value: unknown): string {
-  if (!isFieldName(field)) throw invalidInput(`"${shorten(String(field))}" is not a field API name`);
-  if (!/^[a-z_]+$/i.test(operator)) throw invalidInput(`"${shorten(String(operator))}" is not a search operator`);
+  if (!isFieldName(field)) throw invalidInput("notFieldName", { name: shorten(String(field)) });
+  if (!/^[a-z_]+$/i.test(operator)) throw invalidInput("notOperator", { operator: shorten(String(operator)) });
   if (Array.isArray(value)) {
-    if (value.length === 0 || value.length > 100) throw invalidInput(`the values for ${field} must be a list of 1 to 100 values`);
+    if (value.length === 0 || value.length > 100) throw invalidInput("criteriaList", { field });
     value.forEach((v) => assertCriteriaValue(field, v));
     return `(${field}:${operator}:${value.map(escapeCriteriaValue).join(",")})`;
   }
@@ -246,7 +244,7 @@ function assertCriteriaValue(field: string, value: unknown): void {
     (typeof value === "number" && Number.isFinite(value)) ||
     typeof value === "boolean" ||
     (value instanceof Date && !Number.isNaN(value.getTime()));
-  if (!ok) throw invalidInput(`the value for ${shorten(field)} must be text, a number, a boolean or a date`);
+  if (!ok) throw invalidInput("criteriaValue", { field: shorten(field) });
 }
 
 export type CriteriaCondition = [string, string, unknown] | { field: string; operator?: string; op?: string; value: unknown };
@@ -258,23 +256,23 @@ export function buildCriteria(input: string | CriteriaInput, join: "and" | "or" 
   if (typeof input === "string") return escapeCriteria(input);
   const parts: string[] = [];
   if (Array.isArray(input)) {
-    if (input.length > 10) throw invalidInput("Zoho's search takes at most 10 criteria");
+    if (input.length > 10) throw invalidInput("tooManyCriteria");
     for (const c of input) {
       if (Array.isArray(c) && c.length === 3 && typeof c[0] === "string" && typeof c[1] === "string") parts.push(criterion(c[0], c[1], c[2]));
       else if (c && typeof c === "object" && !Array.isArray(c) && typeof c.field === "string") {
         const operator = c.operator ?? c.op ?? "equals";
-        if (typeof operator !== "string") throw invalidInput("a criteria operator must be text, e.g. equals");
+        if (typeof operator !== "string") throw invalidInput("criteriaOperator");
         parts.push(criterion(c.field, operator, c.value));
-      } else throw invalidInput("each criteria condition must be [field, operator, value] or {field, operator, value}");
+      } else throw invalidInput("criteriaCondition");
     }
   } else if (input && typeof input === "object") {
-    if (Object.keys(input).length > 10) throw invalidInput("Zoho's search takes at most 10 criteria");
+    if (Object.keys(input).length > 10) throw invalidInput("tooManyCriteria");
     for (const key of Object.keys(input)) {
       const value = input[key];
       parts.push(criterion(key, Array.isArray(value) ? "in" : "equals", value));
     }
-  } else throw invalidInput("criteria must be a string, an object or an array of conditions");
-  if (parts.length === 0) throw invalidInput("no criteria given");
+  } else throw invalidInput("criteriaType");
+  if (parts.length === 0) throw invalidInput("noCriteria");
   return parts.reduce((acc, p) => `(${acc}${join}${p})`);
 }
 
@@ -421,14 +419,14 @@ export function coqlLiteral(value: unknown, name = "value"): string {
   if (value === null) return "null";
   if (value instanceof Date && !Number.isNaN(value.getTime())) return quoteCoqlString(formatModifiedSince(value));
   if (Array.isArray(value)) {
-    if (value.length === 0 || value.length > 100) throw invalidInput(`:${name} must be a list of 1 to 100 values (COQL's in)`);
+    if (value.length === 0 || value.length > 100) throw invalidInput("coqlList", { name });
     const items = value.map((v) => {
-      if (Array.isArray(v)) throw invalidInput(`:${name} must be a flat list of values`);
+      if (Array.isArray(v)) throw invalidInput("coqlFlatList", { name });
       return coqlLiteral(v, name);
     });
     return `(${items.join(", ")})`;
   }
-  throw invalidInput(`:${name} must be text, a number, a boolean, null, a date or a list of those`);
+  throw invalidInput("coqlValue", { name });
 }
 
 const PARAM_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
@@ -440,7 +438,7 @@ const PARAM_NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
  */
 export function bindCoqlParams(query: string, params: unknown): string {
   if (params === null || typeof params !== "object" || Array.isArray(params) || Object.prototype.toString.call(params) !== "[object Object]") {
-    throw invalidInput("msg.queryParams must be an object of named values, e.g. {\"email\": \"a@b.com\"} for :email");
+    throw invalidInput("queryParamsType");
   }
   const values = params as Record<string, unknown>;
   let out = "";
@@ -460,7 +458,7 @@ export function bindCoqlParams(query: string, params: unknown): string {
       if (m) {
         const name = m[0];
         if (!Object.prototype.hasOwnProperty.call(values, name) || FORBIDDEN_NAMES.has(name)) {
-          throw invalidInput(`the query uses :${shorten(name)} but msg.queryParams has no value for it`);
+          throw invalidInput("queryParamMissing", { name: shorten(name) });
         }
         out += coqlLiteral(values[name], name);
         i += 1 + name.length;
@@ -485,8 +483,8 @@ export async function* listPages(client: ZohoClient, opts: ListOptions): AsyncGe
   const sortBy = sortByOf(opts.sortBy);
   const sortOrder = sortOrderOf(opts.sortOrder);
   const cvid = opts.cvid === undefined || opts.cvid === null ? "" : String(opts.cvid).trim();
-  if (cvid && !isRecordId(cvid)) throw invalidInput("cvid must be the numeric id of a custom view");
-  if (cvid && sortBy) throw invalidInput("Zoho cannot combine a custom view (cvid) with sortBy; the view's own sort applies");
+  if (cvid && !isRecordId(cvid)) throw invalidInput("cvid");
+  if (cvid && sortBy) throw invalidInput("cvidWithSortBy");
   const modifiedSince = formatModifiedSince(opts.modifiedSince);
   const ids = opts.ids === undefined ? undefined : idList(opts.ids);
   if (opts.signal?.aborted) throw abortError();
@@ -546,17 +544,17 @@ function searchParam(opts: SearchOptions): Record<string, QueryValue> {
   const given = (v: unknown) => v !== undefined && v !== null && !(typeof v === "string" && !v.trim());
   if (given(opts.criteria)) {
     const criteria = buildCriteria(opts.criteria as string | CriteriaInput);
-    if (!criteria) throw invalidInput("no search criteria given");
+    if (!criteria) throw invalidInput("noSearchCriteria");
     return { criteria };
   }
   for (const key of ["email", "phone", "word"] as const) {
     const v = opts[key];
     if (given(v)) {
-      if (typeof v !== "string" && typeof v !== "number") throw invalidInput(`search ${key} must be a string`);
+      if (typeof v !== "string" && typeof v !== "number") throw invalidInput("searchNotString", { by: key });
       return { [key]: String(v).trim() };
     }
   }
-  throw invalidInput("search needs criteria, email, phone or word");
+  throw invalidInput("searchNeeds");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,15 +591,15 @@ export function parseCoqlLimits(query: string): CoqlLimits {
  * honoured; without a LIMIT every row is read (up to Zoho's 100,000).
  */
 export async function* coqlPages(client: ZohoClient, opts: CoqlOptions): AsyncGenerator<RecordsPage, void, undefined> {
-  if (typeof opts.query !== "string" || !opts.query.trim()) throw invalidInput("no COQL query given");
-  if (opts.query.length > 100_000) throw invalidInput("the COQL query is too long");
+  if (typeof opts.query !== "string" || !opts.query.trim()) throw invalidInput("noCoqlQuery");
+  if (opts.query.length > 100_000) throw invalidInput("coqlTooLong");
   if (!/^\s*select\s/i.test(opts.query)) {
-    throw new ZohoError({ code: "INVALID_INPUT", message: "a COQL query starts with select", advice: "e.g. select Last_Name, Email from Leads where Email is not null" });
+    throw invalidInput("coqlSelect", undefined, "coqlExample");
   }
   const parsed = parseCoqlLimits(opts.query);
   const maxRecords = parseMaxRecords(opts.maxRecords);
   const wanted = Math.min(parsed.limit ?? Infinity, maxRecords || Infinity);
-  if (parsed.offset >= COQL_REACH) throw invalidInput(`COQL reaches at most ${COQL_REACH} rows; OFFSET ${parsed.offset} is beyond that`);
+  if (parsed.offset >= COQL_REACH) throw invalidInput("coqlOffset", { reach: COQL_REACH, offset: parsed.offset });
   if (opts.signal?.aborted) throw abortError();
   if (wanted <= 0) return;
   const unbounded = wanted === Infinity;

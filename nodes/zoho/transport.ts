@@ -140,7 +140,7 @@ async function socketClosed(outgoing: { request?: http.ClientRequest; closed: bo
 }
 
 function timedOut(): ZohoError {
-  return new ZohoError({ code: "TIMEOUT", message: "no answer within the time limit", retryable: true, outcomeUnknown: true });
+  return new ZohoError({ code: "TIMEOUT", key: "timeout", retryable: true, outcomeUnknown: true });
 }
 
 function parseBody(raw: unknown): unknown {
@@ -154,7 +154,7 @@ function parseBody(raw: unknown): unknown {
 }
 
 function aborted(): ZohoError {
-  return new ZohoError({ code: "ABORTED", message: "request cancelled", notProcessed: false });
+  return new ZohoError({ code: "ABORTED", key: "cancelled", notProcessed: false });
 }
 
 /** Timeouts and dropped connections after sending leave the outcome unknown; a refused connection does not. */
@@ -164,12 +164,12 @@ export function classifyTransportError(err: unknown, signal?: AbortSignal): Zoho
   const e = err as AxiosError & { code?: string };
   const code = e?.code ?? "";
   if (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EHOSTUNREACH" || code === "ENETUNREACH") {
-    return new ZohoError({ code: "NETWORK_ERROR", message: `cannot connect (${code})`, retryable: true, notProcessed: true });
+    return new ZohoError({ code: "NETWORK_ERROR", key: "cannotConnect", params: { code }, retryable: true, notProcessed: true });
   }
   if (code === "ECONNABORTED" || code === "ETIMEDOUT") return timedOut();
   return new ZohoError({
     code: "NETWORK_ERROR",
-    message: `connection failed${code ? ` (${code})` : ""}`,
+    ...(code ? { key: "connectionFailedCode", params: { code } } : { key: "connectionFailed" }),
     retryable: true,
     outcomeUnknown: true,
   });

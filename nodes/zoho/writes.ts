@@ -13,7 +13,8 @@
  * delete, turning a success into a misleading failure.
  */
 import type { ZohoClient, ZohoResponse } from "./client";
-import { ZohoError, adviceFor, invalidInput } from "./errors";
+import { ZohoError, adviceFor, adviceKeyFor, invalidInput } from "./errors";
+import { AdviceKey, ErrorKey, Params, Text, Texts, render } from "./texts";
 import { FORBIDDEN_NAMES, isFieldName, isModuleName, isRecordId } from "./names";
 
 export type WriteOperation = "create" | "update" | "upsert" | "delete";
@@ -58,10 +59,16 @@ export interface WriteResult {
   duplicateField?: string;
   /** "SUCCESS", Zoho's per-record error code, a request-level code, or one of ours (see README). */
   code: string;
+  /** Zoho's message, or ours in English. */
   message: string;
+  /** Key and parameters of our own message (TEXTS.errors), for the nodes to translate; undefined for Zoho's. */
+  key?: ErrorKey;
+  params?: Params;
   /** Zoho's details (created/modified info on success; the offending field on failure). */
   details?: unknown;
+  /** In English, and its key in TEXTS.advice. */
   advice?: string;
+  adviceKey?: AdviceKey;
   /** HTTP status of Zoho's answer to this record's batch. */
   status?: number;
   /** Set when the record failed with its whole batch (request-level error or unknown outcome). */
@@ -116,15 +123,15 @@ interface BatchState {
 /** Write `records`; resolves with one result per input, in input order. Throws only for invalid options. */
 export async function writeRecords(client: ZohoClient, opts: WriteOptions): Promise<WriteResult[]> {
   const operation = opts.operation;
-  if (!isWriteOperation(operation)) throw invalidInput(`unknown operation "${short(operation)}" (use create, update, upsert or delete)`);
+  if (!isWriteOperation(operation)) throw invalidInput("unknownWriteOperation", { operation: short(operation) });
   if (!isModuleName(opts.module)) {
-    throw new ZohoError({ code: "INVALID_MODULE", message: `"${short(opts.module)}" is not a module API name` });
+    throw new ZohoError({ code: "INVALID_MODULE", key: "notModuleName", params: { name: short(opts.module) } });
   }
-  if (!Array.isArray(opts.records)) throw invalidInput("records must be an array");
+  if (!Array.isArray(opts.records)) throw invalidInput("recordsNotArray");
   const trigger = normaliseTrigger(opts.trigger);
   const duplicateCheckFields = operation === "upsert" ? normaliseFieldList(opts.duplicateCheckFields) : undefined;
   const batchSize = opts.batchSize ?? MAX_BATCH_SIZE;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw invalidInput(`batchSize must be 1 to ${MAX_BATCH_SIZE}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw invalidInput("batchSize", { max: MAX_BATCH_SIZE });
 
   const total = opts.records.length;
   const results: Array<WriteResult | undefined> = new Array(total);
@@ -136,7 +143,8 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
   opts.records.forEach((input, index) => {
     const prepared = prepare(operation, input, index);
     if ("code" in prepared) {
-      results[index] = { index, ok: false, input, code: prepared.code, message: prepared.message, advice: prepared.advice, id: prepared.id };
+      const { code, key, params, advice, id } = prepared;
+      results[index] = { index, ok: false, input, code, ...ours(key, params, advice), id };
       done++;
       return;
     }
@@ -149,7 +157,7 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
           input,
           id: prepared.id,
           code: "DUPLICATE_ID",
-          message: `not sent: the same id is at index ${first} of this message, which deletes the record`,
+          ...ours("duplicateId", { index: first }),
         };
         done++;
         return;
@@ -220,9 +228,10 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
           input: opts.records[p.index],
           id: p.id,
           code: failure.error.code,
-          message: failure.message,
+          ...failure.message,
           details: failure.error.details,
           advice: failure.error.advice,
+          adviceKey: failure.error.adviceKey,
           status: failure.error.httpStatus,
           requestError: failure.error,
         });
@@ -251,7 +260,7 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
 
   // Defensive: a result for every input, whatever happened above.
   return Array.from(results, (r, index) =>
-    r ?? { index, ok: false, input: opts.records[index], code: "UNEXPECTED_ERROR", message: "no result was recorded for this record" },
+    r ?? { index, ok: false, input: opts.records[index], code: "UNEXPECTED_ERROR", ...ours("noResult") },
   );
 }
 
@@ -259,11 +268,11 @@ export async function writeRecords(client: ZohoClient, opts: WriteOptions): Prom
 export function normaliseTrigger(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   const list = typeof value === "string" ? splitList(value) : value;
-  if (!Array.isArray(list)) throw invalidInput("trigger must be an array such as [\"workflow\"], [] for none, or unset for Zoho's default");
+  if (!Array.isArray(list)) throw invalidInput("triggerType");
   const out: string[] = [];
   for (const t of list) {
     if (typeof t !== "string" || !(WRITE_TRIGGERS as readonly string[]).includes(t)) {
-      throw invalidInput(`unknown trigger "${short(t)}" (use ${WRITE_TRIGGERS.join(", ")})`);
+      throw invalidInput("unknownTrigger", { trigger: short(t), triggers: WRITE_TRIGGERS.join(", ") });
     }
     if (!out.includes(t)) out.push(t);
   }
@@ -274,11 +283,11 @@ export function normaliseTrigger(value: unknown): string[] | undefined {
 export function normaliseFieldList(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   const list = typeof value === "string" ? splitList(value) : value;
-  if (!Array.isArray(list)) throw invalidInput("duplicate-check fields must be field API names, comma-separated");
+  if (!Array.isArray(list)) throw invalidInput("duplicateCheckFields");
   const out: string[] = [];
   for (const f of list) {
     const name = typeof f === "string" ? f.trim() : f;
-    if (!isFieldName(name)) throw invalidInput(`"${short(f)}" is not a field API name`);
+    if (!isFieldName(name)) throw invalidInput("notFieldName", { name: short(f) });
     if (!out.includes(name)) out.push(name);
   }
   return out.length ? out : undefined;
@@ -295,9 +304,21 @@ function splitList(text: string): string[] {
 
 interface Rejection {
   code: string;
-  message: string;
-  advice?: string;
+  key: ErrorKey;
+  params?: Params;
+  advice?: AdviceKey;
   id?: string;
+}
+
+/** What a result says in one of our own texts: the English, and the keys for the nodes to translate. */
+function ours(key: ErrorKey, params?: Params, advice?: AdviceKey): Texts {
+  const out: Texts = { message: render({ key: `errors.${key}`, params }), key };
+  if (params) out.params = params;
+  if (advice) {
+    out.advice = render({ key: `advice.${advice}` });
+    out.adviceKey = advice;
+  }
+  return out;
 }
 
 /** A JSON-style object. Checked by tag, not prototype, so records built in a function node's sandbox pass. */
@@ -312,17 +333,13 @@ function prepare(operation: WriteOperation, input: unknown, index: number): Prep
       const id = recordId(raw);
       return "code" in id ? id : { index, id: id.id };
     }
-    return {
-      code: "INVALID_INPUT",
-      message: `expected a record id (string) or an object with an id, got ${describe(input)}`,
-      advice: "For delete, msg.payload is an id, a record with id, or an array of them",
-    };
+    return { code: "INVALID_INPUT", key: "expectedIdOrRecord", params: { got: describe(input) }, advice: "deletePayload" };
   }
   if (!isRecordObject(input)) {
-    return { code: "INVALID_INPUT", message: `expected a record object, got ${describe(input)}`, advice: "Each record must be an object of field API names and values" };
+    return { code: "INVALID_INPUT", key: "expectedRecord", params: { got: describe(input) }, advice: "recordObject" };
   }
   const problem = recordProblem(input, 0);
-  if (problem) return { code: "INVALID_INPUT", message: problem, advice: "Send field API names with text, number, boolean, null, date, object or array values" };
+  if (problem) return { code: "INVALID_INPUT", ...problem, advice: "recordValues" };
   const hasId = input.id !== undefined && input.id !== null && input.id !== "";
   if (hasId || operation === "update") {
     // Any id sent must be a Zoho record id: never text such as "1@host" or "../x".
@@ -341,36 +358,32 @@ function prepare(operation: WriteOperation, input: unknown, index: number): Prep
 
 function recordId(raw: unknown): { id: string } | Rejection {
   if (raw === undefined || raw === null || raw === "") {
-    return { code: "MISSING_ID", message: "no id: the record's Zoho id is needed in `id`", advice: "Read the record first (or use upsert) to get its id" };
+    return { code: "MISSING_ID", key: "missingId", advice: "readIdFirst" };
   }
   if (typeof raw === "number") {
     if (Number.isSafeInteger(raw) && raw > 0) return { id: String(raw) };
-    return {
-      code: "INVALID_ID",
-      message: `id ${String(raw)} is a number too large to be exact`,
-      advice: "Zoho ids have 18-19 digits, more than a JavaScript number holds exactly: pass ids as strings",
-    };
+    return { code: "INVALID_ID", key: "idTooLarge", params: { id: String(raw) }, advice: "idsAsStrings" };
   }
-  if (typeof raw === "bigint") return raw > 0n ? { id: raw.toString() } : { code: "INVALID_ID", message: `id ${raw.toString()} is not a Zoho record id` };
+  if (typeof raw === "bigint") return raw > 0n ? { id: raw.toString() } : { code: "INVALID_ID", key: "bigintNotId", params: { id: raw.toString() } };
   if (typeof raw === "string") {
     const trimmed = raw.trim();
     if (isRecordId(trimmed)) return { id: trimmed };
-    return { code: "INVALID_ID", message: `id "${short(raw)}" is not a Zoho record id (digits only)` };
+    return { code: "INVALID_ID", key: "idNotDigits", params: { id: short(raw) } };
   }
-  return { code: "INVALID_ID", message: `id must be a string of digits, got ${describe(raw)}` };
+  return { code: "INVALID_ID", key: "idType", params: { got: describe(raw) } };
 }
 
 /**
- * What would make the record unsafe or silently wrong as JSON, as a message: a prototype-polluting
- * key, excessive nesting (or a cycle), or a value JSON cannot carry faithfully (BigInt, symbols,
+ * What would make the record unsafe or silently wrong as JSON: a prototype-polluting key,
+ * excessive nesting (or a cycle), or a value JSON cannot carry faithfully (BigInt, symbols,
  * functions, NaN/Infinity turned into null, a Map or Buffer turned into something else).
  */
-function recordProblem(value: unknown, depth: number, field = "the record"): string | undefined {
+function recordProblem(value: unknown, depth: number, field: Text = { key: "values.theRecord" }): { key: ErrorKey; params: Params } | undefined {
   if (value === null || value === undefined || typeof value === "string" || typeof value === "boolean") return undefined;
-  if (typeof value === "number") return Number.isFinite(value) ? undefined : `${field} is ${String(value)}, which Zoho cannot store`;
-  if (typeof value !== "object") return `${field} is a ${typeof value}, which cannot be sent to Zoho`;
-  if (depth > MAX_NESTING) return `the record is nested more than ${MAX_NESTING} levels deep`;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? `${field} is an invalid date` : undefined;
+  if (typeof value === "number") return Number.isFinite(value) ? undefined : { key: "valueNotStorable", params: { field, value: String(value) } };
+  if (typeof value !== "object") return { key: "valueType", params: { field, type: typeof value } };
+  if (depth > MAX_NESTING) return { key: "tooDeep", params: { max: MAX_NESTING } };
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? { key: "invalidDate", params: { field } } : undefined;
   if (Array.isArray(value)) {
     for (const item of value) {
       const found = recordProblem(item, depth + 1, field);
@@ -378,24 +391,24 @@ function recordProblem(value: unknown, depth: number, field = "the record"): str
     }
     return undefined;
   }
-  if (!isRecordObject(value)) return `${field} is ${describe(value)}, which cannot be sent to Zoho as JSON`;
+  if (!isRecordObject(value)) return { key: "notJsonValue", params: { field, value: describe(value) } };
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_NAMES.has(key)) return `the record contains the key "${key}", which is not allowed`;
-    const found = recordProblem((value as Record<string, unknown>)[key], depth + 1, depth === 0 ? `field ${short(key)}` : field);
+    if (FORBIDDEN_NAMES.has(key)) return { key: "forbiddenKey", params: { key } };
+    const found = recordProblem((value as Record<string, unknown>)[key], depth + 1, depth === 0 ? { key: "values.field", params: { name: short(key) } } : field);
     if (found) return found;
   }
   return undefined;
 }
 
-function describe(value: unknown): string {
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "an array";
+function describe(value: unknown): Text {
+  if (value === null) return { key: "values.null" };
+  if (Array.isArray(value)) return { key: "values.array" };
   if (typeof value === "object") {
     const tag = Object.prototype.toString.call(value).slice(8, -1);
-    return tag === "Object" ? "an object" : `a ${tag}`;
+    return tag === "Object" ? { key: "values.object" } : { key: "values.ofType", params: { type: tag } };
   }
-  if (typeof value === "string") return `the text "${short(value)}"`;
-  return `${typeof value} ${short(value)}`;
+  if (typeof value === "string") return { key: "values.text", params: { text: short(value) } };
+  return { key: "values.typed", params: { type: typeof value, value: short(value) } };
 }
 
 function short(value: unknown, max = 40): string {
@@ -432,23 +445,22 @@ function batchRequest(
 function mapAnswer(operation: WriteOperation, batch: Prepared[], records: unknown[], res: ZohoResponse<unknown>): WriteResult[] {
   const body = res.data;
   const data = isRecordObject(body) && Array.isArray(body.data) ? (body.data as unknown[]) : undefined;
-  const unmatched = (p: Prepared, why: string, error?: ZohoError): WriteResult => ({
+  const unmatched = (p: Prepared, key: ErrorKey, params?: Params, error?: ZohoError): WriteResult => ({
     index: p.index,
     ok: false,
     input: records[p.index],
     id: p.id,
     code: "UNEXPECTED_RESPONSE",
-    message: why,
-    advice: ADVICE_UNEXPECTED,
+    ...ours(key, params, "unmatched"),
     status: res.status,
     requestError: error,
   });
+  const unmatchedBatch = (key: ErrorKey, params: Params): WriteResult[] => {
+    const error = new ZohoError({ code: "UNEXPECTED_RESPONSE", key, params, httpStatus: res.status, advice: "unmatched", outcomeUnknown: true });
+    return batch.map((p) => unmatched(p, key, params, error));
+  };
 
-  if (!data) {
-    const why = `Zoho answered HTTP ${res.status} without per-record results`;
-    const error = new ZohoError({ code: "UNEXPECTED_RESPONSE", message: why, httpStatus: res.status, advice: ADVICE_UNEXPECTED, outcomeUnknown: true });
-    return batch.map((p) => unmatched(p, why, error));
-  }
+  if (!data) return unmatchedBatch("noRecordResults", { status: res.status });
 
   let answers: Array<unknown | undefined>;
   if (operation === "delete") {
@@ -456,20 +468,16 @@ function mapAnswer(operation: WriteOperation, batch: Prepared[], records: unknow
   } else if (data.length === batch.length) {
     answers = data;
   } else {
-    const why = `Zoho answered with ${data.length} results for ${batch.length} records, so they cannot be matched`;
-    const error = new ZohoError({ code: "UNEXPECTED_RESPONSE", message: why, httpStatus: res.status, advice: ADVICE_UNEXPECTED, outcomeUnknown: true });
-    return batch.map((p) => unmatched(p, why, error));
+    return unmatchedBatch("resultCount", { results: data.length, records: batch.length });
   }
 
   return batch.map((p, i) => {
     const answer = answers[i];
     const parsed = answer === undefined ? undefined : parseAnswer(operation, answer);
-    if (!parsed) return unmatched(p, answer === undefined ? "Zoho's answer has no result for this record" : "Zoho's result for this record is not understood");
+    if (!parsed) return unmatched(p, answer === undefined ? "noResultForRecord" : "resultNotUnderstood");
     return { index: p.index, input: records[p.index], status: res.status, ...parsed, id: parsed.id ?? p.id };
   });
 }
-
-const ADVICE_UNEXPECTED = "Zoho's answer could not be matched to the records, so they may or may not have been written. Check in Zoho before sending them again";
 
 /** Delete answers carry the id; match on it, else by position when the counts agree. */
 function matchDeleteAnswers(batch: Prepared[], data: unknown[]): Array<unknown | undefined> {
@@ -501,7 +509,7 @@ function parseAnswer(operation: WriteOperation, entry: unknown): ParsedAnswer | 
   const ok = status === "success" || (status === undefined && code === "SUCCESS");
   if (!ok) {
     const errorCode = code ?? "ERROR";
-    return { ok: false, code: errorCode, message, details, advice: adviceFor(errorCode, details), id };
+    return { ok: false, code: errorCode, message, details, advice: adviceFor(errorCode, details), adviceKey: adviceKeyFor(errorCode, details), id };
   }
   const out: ParsedAnswer = { ok: true, code: code ?? "SUCCESS", message, details, id };
   if (operation === "upsert") {
@@ -519,40 +527,52 @@ function idText(value: unknown): string | undefined {
 
 // ---- failures of a whole batch ------------------------------------------------------------------
 
-function batchFailure(err: unknown, state: BatchState): { error: ZohoError; message: string; stop: boolean } {
+type ResultMessage = Pick<WriteResult, "message" | "key" | "params">;
+
+/** An error's message for its records: ours with its key, Zoho's as it is. */
+function messageOf(e: ZohoError): ResultMessage {
+  return e.key ? { message: e.zohoMessage, key: e.key, params: e.params } : { message: e.zohoMessage };
+}
+
+function batchFailure(err: unknown, state: BatchState): { error: ZohoError; message: ResultMessage; stop: boolean } {
   const e =
     err instanceof ZohoError
       ? err
-      : new ZohoError({ code: "UNEXPECTED_ERROR", message: err instanceof Error ? err.message : "unexpected failure", outcomeUnknown: true });
+      : new ZohoError({
+          code: "UNEXPECTED_ERROR",
+          ...(err instanceof Error ? { message: err.message } : { key: "unexpectedFailure" as const }),
+          outcomeUnknown: true,
+        });
 
   if (state.stoppedBy && !state.sent) {
     const cause = state.stoppedBy;
-    return { error: cause, message: `not sent: another batch of this message failed with ${cause.code} (${cause.zohoMessage})`, stop: false };
+    return { error: cause, message: ours("notSentOtherBatch", { code: cause.code, message: cause.text }), stop: false };
   }
   if (e.code === "ABORTED") {
     if (!state.sent) {
-      return { error: e, message: "not sent: the flow was stopped or redeployed before this batch was sent", stop: false };
+      return { error: e, message: ours("notSentStopped"), stop: false };
     }
     const unknown = new ZohoError({
       code: "OUTCOME_UNKNOWN",
-      message: "the flow was stopped or redeployed while this batch was being sent; Zoho may or may not have written it",
+      key: "stoppedWhileSending",
       details: { cause: "ABORTED" },
       outcomeUnknown: true,
     });
-    return { error: unknown, message: unknown.zohoMessage, stop: false };
+    return { error: unknown, message: messageOf(unknown), stop: false };
   }
   // Not sent at all (token, credentials, limiter): certainly not processed, whatever the error says.
   if (!state.sent || (e.notProcessed && !e.outcomeUnknown)) {
     const stop = STOP_CODES.has(e.code) || (e.code === "NETWORK_ERROR" && e.notProcessed);
-    return { error: e, message: e.zohoMessage, stop };
+    return { error: e, message: messageOf(e), stop };
   }
-  const cause = e.httpStatus !== undefined ? `Zoho answered HTTP ${e.httpStatus} (${e.code}: ${e.zohoMessage})` : `${e.code}: ${e.zohoMessage}`;
   const unknown = new ZohoError({
     code: "OUTCOME_UNKNOWN",
-    message: `${cause}; the batch may or may not have been written and was not sent again`,
+    ...(e.httpStatus !== undefined
+      ? { key: "outcomeUnknownHttp" as const, params: { status: e.httpStatus, code: e.code, message: e.text } }
+      : { key: "outcomeUnknown" as const, params: { code: e.code, message: e.text } }),
     httpStatus: e.httpStatus,
     details: { cause: e.code, ...(e.details !== undefined ? { causeDetails: e.details } : {}) },
     outcomeUnknown: true,
   });
-  return { error: unknown, message: unknown.zohoMessage, stop: false };
+  return { error: unknown, message: messageOf(unknown), stop: false };
 }
