@@ -20,6 +20,7 @@ import {
   changesByIds,
   disableWatch,
   enableWatch,
+  invalidInput,
   listFields,
   listableFieldNames,
   newChannelId,
@@ -30,7 +31,7 @@ import {
   startPosition,
   validPosition,
 } from "./zoho";
-import { asError, connectionClient, connectionNode, errorStatus, moduleName } from "./common/node-helpers";
+import { asError, catalogTranslator, connectionClient, connectionNode, errorStatus, moduleName } from "./common/node-helpers";
 import { addNotifyTarget, notifyUrl, registerNotifyRoute, removeNotifyTarget } from "./common/notify-route";
 
 interface TriggerDef extends NodeDef {
@@ -68,6 +69,9 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this;
     const settings = readSettings(def);
+    const translator = catalogTranslator(RED);
+    /** An error for Catch nodes and the log, in the runtime's language (its code kept). */
+    const translate = (err: unknown) => asError(err, translator);
     const abort = new AbortController();
     let closing = false;
     let timer: NodeJS.Timeout | undefined;
@@ -143,7 +147,7 @@ export = function register(RED: NodeAPI): void {
     function fail(err: unknown, msg?: NodeMessageInFlow): void {
       if (closing && err instanceof ZohoError && err.code === "ABORTED") return;
       node.status(errorStatus(err));
-      node.error(asError(err), msg ?? {});
+      node.error(translate(err), msg ?? {});
     }
 
     /** One poll: send what changed, then save the position. */
@@ -235,7 +239,7 @@ export = function register(RED: NodeAPI): void {
         channelReady = false;
         fallbackReason = err instanceof ZohoError ? err.code : RED._("zoho-crm-trigger.fallback.unknown");
         status("yellow", "ring", "fallbackIdle", { reason: fallbackReason });
-        node.warn(RED._("zoho-crm-trigger.warn.noChannel", { reason: asError(err).message }));
+        node.warn(RED._("zoho-crm-trigger.warn.noChannel", { reason: translate(err).message }));
       });
       clearTimeout(renewTimer);
       if (!closing) renewTimer = setTimeout(() => void openChannel(), RENEW_EVERY_MS);
@@ -251,10 +255,10 @@ export = function register(RED: NodeAPI): void {
     // ---- start ---------------------------------------------------------------------------
     if (settings.error) {
       node.status({ fill: "red", shape: "ring", text: settings.error.code });
-      node.error(settings.error);
+      node.error(translate(settings.error));
     } else if (!connectionNode(RED, def.connection)) {
       node.status({ fill: "red", shape: "ring", text: "NO_CONNECTION" });
-      node.error(new ZohoError({ code: "NO_CONNECTION", message: "no Zoho connection configured", advice: "Open the node and choose (or create) a Zoho connection, then Deploy" }));
+      node.error(translate(new ZohoError({ code: "NO_CONNECTION", key: "noConnection" })));
     } else {
       if (!store.persistent) node.debug(RED._("zoho-crm-trigger.warn.memoryStore"));
       if (settings.mode === "instant") {
@@ -269,13 +273,13 @@ export = function register(RED: NodeAPI): void {
     }
 
     node.on("input", (msg: NodeMessageInFlow, _send: unknown, done: (err?: Error) => void) => {
-      if (settings.error) return done(settings.error);
+      if (settings.error) return done(translate(settings.error));
       poll().then(
         () => done(),
         (err: unknown) => {
           if (closing) return done();
           node.status(errorStatus(err));
-          done(asError(err));
+          done(translate(err));
         },
       );
     });
@@ -303,7 +307,7 @@ export = function register(RED: NodeAPI): void {
       if (!c) return finish();
       const own = c;
       disableWatch(own, channel.channelId, { signal: AbortSignal.timeout(5000) })
-        .catch((err) => node.warn(RED._("zoho-crm-trigger.warn.channelNotDeleted", { reason: asError(err).message })))
+        .catch((err) => node.warn(RED._("zoho-crm-trigger.warn.channelNotDeleted", { reason: translate(err).message })))
         .finally(() => {
           own.close();
           finish();
@@ -352,13 +356,11 @@ function readSettings(def: TriggerDef): Settings {
   try {
     out.module = moduleName(def.module);
     out.fields = parseFieldList(def.fields ?? "");
-    if (out.events.length === 0) throw new ZohoError({ code: "INVALID_INPUT", message: "no event chosen", advice: "Tick at least one of created, updated and deleted" });
-    if (!Number.isFinite(interval) || interval < MIN_INTERVAL_S) {
-      throw new ZohoError({ code: "INVALID_INPUT", message: `the interval must be at least ${MIN_INTERVAL_S} seconds`, advice: "" });
-    }
+    if (out.events.length === 0) throw invalidInput("noEvents", undefined, "tickEvents");
+    if (!Number.isFinite(interval) || interval < MIN_INTERVAL_S) throw invalidInput("interval", { seconds: MIN_INTERVAL_S });
     startMs(out.startFrom);
   } catch (err) {
-    out.error = err instanceof ZohoError ? err : new ZohoError({ code: "INVALID_INPUT", message: asError(err).message, advice: "" });
+    out.error = err instanceof ZohoError ? err : new ZohoError({ code: "INVALID_INPUT", key: "unexpected", advice: "" });
   }
   return out;
 }
@@ -371,7 +373,7 @@ function startMs(startFrom: string): number {
   if (startFrom === "all") return 0;
   const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(startFrom) ? Date.parse(startFrom) : NaN;
   if (!Number.isFinite(ms)) {
-    throw new ZohoError({ code: "INVALID_INPUT", message: `start "${startFrom.slice(0, 40)}" is not now, all or an ISO 8601 date-time`, advice: "e.g. 2024-05-10T00:00:00+05:30" });
+    throw invalidInput("startFrom", { value: startFrom.slice(0, 40) }, "startFromExample");
   }
   return ms;
 }

@@ -19,7 +19,9 @@ const { i18n } = require(require.resolve("@node-red/util", { paths: [path.dirnam
 const LANGUAGES = ["en-US", "de", "ja", "zh-CN"];
 const SHARED = "zoho-errors.json";
 const PKG = require("../package.json").name;
-const NODE_FILES = ["zoho-config", "zoho-crm-read", "zoho-crm-write"];
+// Every node of the package (package.json "node-red".nodes), so a new node's keys are checked too.
+const NODE_FILES = Object.keys(require("../package.json")["node-red"].nodes);
+const NODE_NAMES = NODE_FILES.join("|");
 
 const readJson = (file) => JSON.parse(fs.readFileSync(file, "utf8").replace(/^\uFEFF/, ""));
 
@@ -69,9 +71,9 @@ function catalogKeysUsed() {
   const keys = new Map();
   const add = (found) => found.forEach((where, key) => keys.has(key) || keys.set(key, where));
   // Ours: keys of our catalogs. Not: other namespaces (node-red:…), the editor's own (RED._("typedInput…")), dynamic prefixes.
-  const own = (k) => (/^(zoho-config|zoho-crm-read|zoho-crm-write|zoho)\.[\w.]*\w$/.test(k) ? k : undefined);
+  const own = (k) => (new RegExp(`^(${NODE_NAMES}|zoho)\\.[\\w.]*\\w$`).test(k) ? k : undefined);
   add(literals(tsFiles, /\bRED\._\(\s*"([^"]+)"/g, own));
-  add(literals(tsFiles, /\btext:\s*"((?:zoho-config|zoho-crm-read|zoho-crm-write)\.[\w.]+)"/g, own));
+  add(literals(tsFiles, new RegExp(`\\btext:\\s*"((?:${NODE_NAMES})\\.[\\w.]+)"`, "g"), own));
   add(literals(editorFiles, /\b_\(\s*["']([^"']+)["']\s*[,)]/g, own));
   add(literals(editorFiles, /data-i18n="([^"]+)"/g, (v) => v));
   for (const [attr, where] of [...keys]) {

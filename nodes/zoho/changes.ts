@@ -307,12 +307,12 @@ export async function changesByIds(
 }
 
 function checkPollOptions(position: ChangePosition, opts: { module: string; kinds: readonly ChangeKind[]; fields: string[] }): string {
-  if (!isModuleName(opts.module)) throw new ZohoError({ code: "INVALID_MODULE", message: `"${String(opts.module).slice(0, 60)}" is not a module API name` });
-  if (!validPosition(position, opts.module)) throw invalidInput("the trigger position is not valid for this module");
+  if (!isModuleName(opts.module)) throw new ZohoError({ code: "INVALID_MODULE", key: "notModuleName", params: { name: String(opts.module).slice(0, 60) } });
+  if (!validPosition(position, opts.module)) throw invalidInput("triggerPosition");
   if (!Array.isArray(opts.kinds) || opts.kinds.length === 0 || !opts.kinds.every((k) => CHANGE_KINDS.includes(k))) {
-    throw invalidInput("choose at least one of create, update and delete");
+    throw invalidInput("triggerKinds");
   }
-  if (!Array.isArray(opts.fields) || opts.fields.length === 0) throw invalidInput("the trigger needs the fields to read");
+  if (!Array.isArray(opts.fields) || opts.fields.length === 0) throw invalidInput("triggerFields");
   return opts.module;
 }
 

@@ -87,9 +87,9 @@ function expiryText(ms: number): string {
 }
 
 function watchItem(channel: WatchChannel, expiresAt: number): Record<string, unknown> {
-  if (!isModuleName(channel.module)) throw invalidInput("the trigger's module is not a module API name");
-  if (!/^\d{1,16}$/.test(channel.channelId) || Number(channel.channelId) >= 2 ** 53) throw invalidInput("the channel id must be digits below 2^53");
-  if (!channel.token || channel.token.length > 50) throw invalidInput("the channel token must have 1 to 50 characters");
+  if (!isModuleName(channel.module)) throw new ZohoError({ code: "INVALID_MODULE", key: "notModuleName", params: { name: channel.module.slice(0, 60) } });
+  if (!/^\d{1,16}$/.test(channel.channelId) || Number(channel.channelId) >= 2 ** 53) throw invalidInput("channelId");
+  if (!channel.token || channel.token.length > 50) throw invalidInput("channelToken");
   return {
     channel_id: channel.channelId,
     events: channel.operations.map((op) => `${channel.module}.${op}`),
@@ -106,8 +106,8 @@ function checkWatchAnswer(status: number, data: unknown): void {
   const failed = items.find((w) => w && w.status !== "success");
   if (status === 202 || failed || items.length === 0) {
     const code = typeof failed?.code === "string" ? failed.code : status === 202 ? "WATCH_NOT_ACCEPTED" : "UNEXPECTED_RESPONSE";
-    const message = typeof failed?.message === "string" ? failed.message : `Zoho answered HTTP ${status} to the watch request`;
-    throw new ZohoError({ code, message, httpStatus: status, details: failed?.details, notProcessed: true });
+    if (typeof failed?.message === "string") throw new ZohoError({ code, message: failed.message, httpStatus: status, details: failed.details, notProcessed: true });
+    throw new ZohoError({ code, key: "watchAnswer", params: { status }, httpStatus: status, details: failed?.details, notProcessed: true });
   }
 }
 
@@ -135,7 +135,7 @@ export async function renewWatch(client: ZohoClient, channel: WatchChannel, opts
 
 /** Delete the channel (the node was removed). A channel Zoho no longer knows is already gone. */
 export async function disableWatch(client: ZohoClient, channelId: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-  if (!/^\d{1,25}$/.test(channelId)) throw invalidInput("the channel id must be digits");
+  if (!/^\d{1,25}$/.test(channelId)) throw invalidInput("channelId");
   try {
     const res = await client.request({ method: "DELETE", path: "/actions/watch", query: { channel_ids: channelId }, idempotent: true, signal: opts.signal });
     checkWatchAnswer(res.status, res.data);

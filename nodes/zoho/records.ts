@@ -124,7 +124,7 @@ export function recordIdOf(value: unknown): string {
 
 /** Record ids for `ids=` (at most 100 per call, Zoho's limit for this parameter). */
 function idList(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > 100) throw invalidInput("ids must be a list of 1 to 100 record ids");
+  if (!Array.isArray(value) || value.length === 0 || value.length > 100) throw invalidInput("idList");
   return value.map(recordIdOf);
 }
 

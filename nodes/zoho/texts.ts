@@ -121,6 +121,17 @@ export const TEXTS = {
     noApiDomain: "the accounts server returned no api_domain",
     untrustedApiDomain: "refusing to send tokens to __host__",
     apiDomainNotHttp: "the api_domain is not an http(s) URL",
+    // Triggers and watch channels
+    idList: "ids must be a list of 1 to 100 record ids",
+    triggerPosition: "the trigger position is not valid for this module",
+    triggerKinds: "choose at least one of create, update and delete",
+    triggerFields: "the trigger needs the fields to read",
+    noEvents: "no event chosen",
+    interval: "the interval must be at least __seconds__ seconds",
+    startFrom: 'start "__value__" is not now, all or an ISO 8601 date-time',
+    channelId: "the channel id must be digits below 2^53",
+    channelToken: "the channel token must have 1 to 50 characters",
+    watchAnswer: "Zoho answered HTTP __status__ to the watch request",
   },
   advice: {
     // Token endpoint (HTTP 200 bodies with an "error" key)
@@ -189,6 +200,9 @@ export const TEXTS = {
     idsAsStrings: "Zoho ids have 18-19 digits, more than a JavaScript number holds exactly: pass ids as strings",
     unmatched:
       "Zoho's answer could not be matched to the records, so they may or may not have been written. Check in Zoho before sending them again",
+    tickEvents: "Tick at least one of created, updated and deleted",
+    startFromExample: "Use now, all, or a date-time such as 2024-05-10T00:00:00+05:30",
+    WATCH_NOT_ACCEPTED: "Zoho did not accept the watch channel (HTTP 202). Check the module and that the public URL is an absolute http(s) address",
   },
   values: {
     null: "null",
