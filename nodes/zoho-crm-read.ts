@@ -20,6 +20,7 @@ import {
   searchPages,
 } from "./zoho/records";
 import { CreditsWatch, NodeJobs, catalogTranslator, connectionClient, connectionNode, evaluate, moduleName } from "./common/node-helpers";
+import type { Translator } from "./zoho/texts";
 import type { ZohoConfigNode } from "./common/config-node";
 
 interface ReadDef extends NodeDef {
@@ -77,209 +78,294 @@ type Send = (msg: NodeMessage | NodeMessage[]) => void;
 type Done = (err?: Error) => void;
 type PartsMsg = NodeMessage & { parts?: Record<string, unknown>; zoho?: ZohoMeta };
 
+/** A setting that may come from the message: its value and its TypedInput type. */
+interface Typed {
+  value: unknown;
+  type: unknown;
+}
+
+/** The node's settings, read once when it starts. */
+interface ReadSettings {
+  connection: unknown;
+  /** The operation as configured; `operation` falls back to list when it is unknown. */
+  configuredOperation: unknown;
+  operation: Operation;
+  output: Output;
+  module: Typed;
+  fields: Typed;
+  recordId: Typed;
+  searchBy: (typeof SEARCH_BY)[number];
+  searchValue: Typed;
+  query: Typed;
+  sortBy?: string;
+  sortOrder?: string;
+  cvid?: string;
+  modifiedSince: Typed;
+  maxRecords: unknown;
+}
+
+function readSettings(def: ReadDef): ReadSettings {
+  return {
+    connection: def.connection,
+    configuredOperation: def.operation,
+    operation: OPERATIONS.includes(def.operation as Operation) ? (def.operation as Operation) : "list",
+    output: OUTPUTS.includes(def.output as Output) ? (def.output as Output) : "array",
+    module: { value: def.module, type: def.moduleType },
+    fields: { value: def.fields, type: def.fieldsType },
+    recordId: { value: def.recordId, type: def.recordIdType },
+    searchBy: (SEARCH_BY as readonly string[]).includes(def.searchBy ?? "") ? (def.searchBy as (typeof SEARCH_BY)[number]) : "criteria",
+    searchValue: { value: def.searchValue, type: def.searchValueType },
+    query: { value: def.query, type: def.queryType },
+    sortBy: def.sortBy || undefined,
+    sortOrder: def.sortOrder || undefined,
+    cvid: def.cvid || undefined,
+    modifiedSince: { value: def.modifiedSince, type: def.modifiedSinceType },
+    maxRecords: def.maxRecords,
+  };
+}
+
+/** What a read needs from its node. */
+interface ReadContext {
+  RED: NodeAPI;
+  node: Node;
+  settings: ReadSettings;
+  jobs: NodeJobs;
+  credits: CreditsWatch;
+  translate: Translator;
+}
+
 export = function register(RED: NodeAPI): void {
   function ZohoCrmRead(this: Node, def: ReadDef) {
     RED.nodes.createNode(this, def);
     const node = this;
+    const settings = readSettings(def);
     const translate = catalogTranslator(RED);
     const jobs = new NodeJobs(node, { quietWhenClosing: true, translate });
-
-    const operation: Operation = OPERATIONS.includes(def.operation as Operation) ? (def.operation as Operation) : "list";
-    const output: Output = OUTPUTS.includes(def.output as Output) ? (def.output as Output) : "array";
     const credits = new CreditsWatch(
       node,
       connectionNode(RED, def.connection),
       (left) => RED._("zoho-crm-read.status.creditsLeft", { credits: left }),
       () => jobs.busy,
     );
-
-    /** Green "N records", or yellow with the credits left when the connection runs low. */
-    const doneStatus = (count: number) => {
-      const low = credits.low();
-      if (low === undefined) node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-read.status.done", { count }) });
-      else node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-read.status.lowCredits", { count, credits: low }) });
-    };
-
-    const property = (name: string, value: unknown, type: unknown, msg: NodeMessageInFlow) =>
-      evaluate(RED, node, value, type, msg).then((v) => {
-        if (typeof v === "string" && v.length > MAX_TEXT) throw invalidInput("tooLong", { name, length: v.length });
-        return v;
-      });
-
-    async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
-      if (!OPERATIONS.includes(def.operation as Operation)) throw invalidInput("unknownOperation", { operation: String(def.operation) });
-      const { config, client } = connectionClient(RED, def.connection);
-      const signal = jobs.signal;
-      const meta = (extra: Omit<ZohoMeta, "operation" | "creditsRemaining">): ZohoMeta => {
-        const m: ZohoMeta = { ...extra, operation };
-        const credits = client.creditsRemaining ?? (config as ZohoConfigNode).creditsRemaining;
-        if (credits !== undefined) m.creditsRemaining = credits;
-        return m;
-      };
-
-      if (operation === "get") {
-        const module = moduleName(await property("module", def.module, def.moduleType, msg));
-        const id = recordIdOf(await property("recordId", def.recordId, def.recordIdType, msg));
-        const fields = fieldList(await property("fields", def.fields, def.fieldsType, msg));
-        node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
-        const record = await getRecord(client, module, id, fields, { signal });
-        const out = msg as PartsMsg;
-        out.payload = record ?? null;
-        out.zoho = meta({ module, count: record ? 1 : 0, capped: false });
-        send(out);
-        doneStatus(record ? 1 : 0);
-        return;
-      }
-
-      const { module, pages } = await openRead(msg, client, signal);
-      let count = 0;
-      let lastStatus = 0;
-      const progress = (force = false) => {
-        const now = Date.now();
-        if (!force && now - lastStatus < STATUS_INTERVAL_MS) return;
-        lastStatus = now;
-        node.status({ fill: "blue", shape: "dot", text: RED._("zoho-crm-read.status.progress", { count }) });
-      };
-      node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
-
-      let cap: ReadCap | undefined;
-      if (output === "array") {
-        const all: ZohoRecord[] = [];
-        let last: RecordsPage | undefined;
-        for await (const page of pages) {
-          for (const r of page.records) all.push(r);
-          count = all.length;
-          last = page;
-          cap = page.capped ?? cap;
-          progress();
-        }
-        const out = msg as PartsMsg;
-        out.payload = all;
-        out.zoho = meta({
-          module,
-          page: last?.page ?? 0,
-          info: last ? publicInfo(last.info) : undefined,
-          count,
-          totalCount: last?.totalCount,
-          capped: !!cap,
-          cap: cap && capFor(cap),
-        });
-        send(out);
-      } else {
-        // One message is held back until the next one exists, so the last one can carry parts.count.
-        const partsId = RED.util.generateId();
-        const { payload: _payload, parts: outerParts, ...base } = msg as PartsMsg;
-        let pending: PartsMsg | undefined;
-        let index = 0;
-        const emit = (payload: unknown, page: RecordsPage, len: number) => {
-          const m = RED.util.cloneMessage(base as NodeMessage) as PartsMsg;
-          m.payload = payload;
-          m.parts = { id: partsId, index: index++, type: "array", len };
-          if (outerParts) m.parts.parts = outerParts;
-          m.zoho = meta({
-            module,
-            page: page.page,
-            info: publicInfo(page.info),
-            count,
-            totalCount: page.totalCount,
-            capped: !!page.capped,
-            cap: page.capped && capFor(page.capped),
-          });
-          if (pending) send(pending);
-          pending = m;
-        };
-        try {
-          for await (const page of pages) {
-            cap = page.capped ?? cap;
-            if (output === "page") {
-              count += page.records.length;
-              // len > 1 tells a Join node to concatenate the pages into one array of records.
-              emit(page.records, page, Math.max(2, page.records.length));
-            } else {
-              for (const record of page.records) {
-                count++;
-                emit(record, page, 1);
-              }
-            }
-            progress();
-            // Let Node-RED deliver this page's messages before the next page is turned into more.
-            await new Promise<void>((resolve) => setImmediate(resolve));
-          }
-        } catch (err) {
-          // Records already read still go out (without parts.count: the sequence is incomplete).
-          if (pending && !jobs.closing) send(pending);
-          throw err;
-        }
-        if (pending) {
-          const last: PartsMsg = pending;
-          last.parts!.count = index;
-          send(last);
-        }
-      }
-      if (cap) {
-        node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-read.status.capped", { count, limit: cap.limit }) });
-      } else {
-        doneStatus(count);
-      }
-    }
-
-    /** A read's cap for msg.zoho, its message in the runtime's language. */
-    const capFor = (cap: ReadCap) => ({ ...cap, message: render({ key: `caps.${cap.reason}` }, translate) });
-
-    /** The paged read this node's operation asks for, with its settings evaluated against msg. */
-    async function openRead(msg: NodeMessageInFlow, client: ZohoClient, signal: AbortSignal): Promise<{ module?: string; pages: AsyncIterable<RecordsPage> }> {
-      const maxRecords = parseMaxRecords((msg as { maxRecords?: unknown }).maxRecords ?? def.maxRecords);
-      if (operation === "coql") {
-        const written = await property("query", def.query, def.queryType, msg);
-        if (typeof written !== "string" || !written.trim()) throw invalidInput("noCoqlQueryInNode");
-        // Values for :name placeholders come quoted from msg.queryParams, never pasted into the text.
-        const params = (msg as { queryParams?: unknown }).queryParams;
-        const query = params === undefined ? written : bindCoqlParams(written, params);
-        if (query.length > MAX_TEXT) throw invalidInput("queryTooLong", { length: query.length });
-        return { module: /\bfrom\s+([A-Za-z][A-Za-z0-9_]*)/i.exec(query)?.[1], pages: coqlPages(client, { query, maxRecords, signal }) };
-      }
-      const module = moduleName(await property("module", def.module, def.moduleType, msg));
-      const fields = fieldList(await property("fields", def.fields, def.fieldsType, msg));
-      if (operation === "search") {
-        const by = (SEARCH_BY as readonly string[]).includes(def.searchBy ?? "") ? (def.searchBy as (typeof SEARCH_BY)[number]) : "criteria";
-        const value = await property("search value", def.searchValue, def.searchValueType, msg);
-        if (value === undefined || value === null || (typeof value === "string" && !value.trim())) {
-          throw invalidInput("noSearchValue", { by });
-        }
-        if (by !== "criteria" && typeof value !== "string" && typeof value !== "number") throw invalidInput("searchValueNotText", { by });
-        if (by === "criteria" && typeof value !== "string" && (typeof value !== "object" || value === null)) {
-          throw invalidInput("searchCriteriaType");
-        }
-        return { module, pages: searchPages(client, { module, [by]: by === "criteria" ? value : String(value), fields, maxRecords, signal }) };
-      }
-      const modifiedSince = await property("modifiedSince", def.modifiedSince, def.modifiedSinceType, msg);
-      if (modifiedSince !== undefined && modifiedSince !== null && modifiedSince !== "" && !(modifiedSince instanceof Date) && typeof modifiedSince !== "string" && typeof modifiedSince !== "number") {
-        throw invalidInput("modifiedSinceType");
-      }
-      return {
-        module,
-        pages: listPages(client, {
-          module,
-          fields,
-          sortBy: def.sortBy || undefined,
-          sortOrder: def.sortOrder || undefined,
-          cvid: def.cvid || undefined,
-          modifiedSince: modifiedSince as string | number | Date | undefined,
-          maxRecords,
-          signal,
-        }),
-      };
-    }
+    const context: ReadContext = { RED, node, settings, jobs, credits, translate };
 
     node.on("input", (msg: NodeMessageInFlow, send: Send, done: Done) => {
-      jobs.run(credits, done, () => handle(msg, send));
+      jobs.run(credits, done, () => new ReadRun(context, msg, send).run());
     });
-
     node.on("close", (closed: () => void) => jobs.close(credits, closed));
   }
 
   RED.nodes.registerType("zoho-crm-read", ZohoCrmRead as unknown as (this: Node, def: NodeDef) => void);
 };
+
+/** One input message: the settings evaluated against it, the read, the messages and the status. */
+class ReadRun {
+  private count = 0;
+  private lastStatus = 0;
+  private config!: ZohoConfigNode;
+  private client!: ZohoClient;
+
+  constructor(
+    private readonly ctx: ReadContext,
+    private readonly msg: NodeMessageInFlow,
+    private readonly send: Send,
+  ) {}
+
+  async run(): Promise<void> {
+    const { settings, node } = this.ctx;
+    if (!OPERATIONS.includes(settings.configuredOperation as Operation)) throw invalidInput("unknownOperation", { operation: String(settings.configuredOperation) });
+    ({ config: this.config, client: this.client } = connectionClient(this.ctx.RED, settings.connection));
+    if (settings.operation === "get") return this.getOne();
+    const { module, pages } = await this.open();
+    node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
+    const cap = settings.output === "array" ? await this.sendArray(module, pages) : await this.sendSequence(module, pages);
+    if (cap) {
+      node.status({ fill: "yellow", shape: "dot", text: this.ctx.RED._("zoho-crm-read.status.capped", { count: this.count, limit: cap.limit }) });
+    } else {
+      this.doneStatus(this.count);
+    }
+  }
+
+  private async getOne(): Promise<void> {
+    const { settings, node, jobs } = this.ctx;
+    const module = moduleName(await this.property("module", settings.module));
+    const id = recordIdOf(await this.property("recordId", settings.recordId));
+    const fields = fieldList(await this.property("fields", settings.fields));
+    node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
+    const record = await getRecord(this.client, module, id, fields, { signal: jobs.signal });
+    const out = this.msg as PartsMsg;
+    out.payload = record ?? null;
+    out.zoho = this.meta({ module, count: record ? 1 : 0, capped: false });
+    this.send(out);
+    this.doneStatus(record ? 1 : 0);
+  }
+
+  /** Array output: one message with every record. */
+  private async sendArray(module: string | undefined, pages: AsyncIterable<RecordsPage>): Promise<ReadCap | undefined> {
+    const all: ZohoRecord[] = [];
+    let last: RecordsPage | undefined;
+    let cap: ReadCap | undefined;
+    for await (const page of pages) {
+      for (const r of page.records) all.push(r);
+      this.count = all.length;
+      last = page;
+      cap = page.capped ?? cap;
+      this.progress();
+    }
+    const out = this.msg as PartsMsg;
+    out.payload = all;
+    out.zoho = this.meta({
+      module,
+      page: last?.page ?? 0,
+      info: last ? publicInfo(last.info) : undefined,
+      count: this.count,
+      totalCount: last?.totalCount,
+      capped: !!cap,
+      cap: cap && this.capFor(cap),
+    });
+    this.send(out);
+    return cap;
+  }
+
+  /** Page and record output: a sequence with msg.parts, so a Join node can rebuild the array. */
+  private async sendSequence(module: string | undefined, pages: AsyncIterable<RecordsPage>): Promise<ReadCap | undefined> {
+    const { RED, settings, jobs } = this.ctx;
+    // One message is held back until the next one exists, so the last one can carry parts.count.
+    const partsId = RED.util.generateId();
+    const { payload: _payload, parts: outerParts, ...base } = this.msg as PartsMsg;
+    let pending: PartsMsg | undefined;
+    let index = 0;
+    let cap: ReadCap | undefined;
+    const emit = (payload: unknown, page: RecordsPage, len: number) => {
+      const m = RED.util.cloneMessage(base as NodeMessage) as PartsMsg;
+      m.payload = payload;
+      m.parts = { id: partsId, index: index++, type: "array", len };
+      if (outerParts) m.parts.parts = outerParts;
+      m.zoho = this.meta({
+        module,
+        page: page.page,
+        info: publicInfo(page.info),
+        count: this.count,
+        totalCount: page.totalCount,
+        capped: !!page.capped,
+        cap: page.capped && this.capFor(page.capped),
+      });
+      if (pending) this.send(pending);
+      pending = m;
+    };
+    try {
+      for await (const page of pages) {
+        cap = page.capped ?? cap;
+        if (settings.output === "page") {
+          this.count += page.records.length;
+          // len > 1 tells a Join node to concatenate the pages into one array of records.
+          emit(page.records, page, Math.max(2, page.records.length));
+        } else {
+          for (const record of page.records) {
+            this.count++;
+            emit(record, page, 1);
+          }
+        }
+        this.progress();
+        // Let Node-RED deliver this page's messages before the next page is turned into more.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (err) {
+      // Records already read still go out (without parts.count: the sequence is incomplete).
+      if (pending && !jobs.closing) this.send(pending);
+      throw err;
+    }
+    if (pending) {
+      const last: PartsMsg = pending;
+      last.parts!.count = index;
+      this.send(last);
+    }
+    return cap;
+  }
+
+  /** The paged read this node's operation asks for, with its settings evaluated against msg. */
+  private async open(): Promise<{ module?: string; pages: AsyncIterable<RecordsPage> }> {
+    const { settings, jobs } = this.ctx;
+    const client = this.client;
+    const signal = jobs.signal;
+    const maxRecords = parseMaxRecords((this.msg as { maxRecords?: unknown }).maxRecords ?? settings.maxRecords);
+    if (settings.operation === "coql") {
+      const written = await this.property("query", settings.query);
+      if (typeof written !== "string" || !written.trim()) throw invalidInput("noCoqlQueryInNode");
+      // Values for :name placeholders come quoted from msg.queryParams, never pasted into the text.
+      const params = (this.msg as { queryParams?: unknown }).queryParams;
+      const query = params === undefined ? written : bindCoqlParams(written, params);
+      if (query.length > MAX_TEXT) throw invalidInput("queryTooLong", { length: query.length });
+      return { module: /\bfrom\s+([A-Za-z][A-Za-z0-9_]*)/i.exec(query)?.[1], pages: coqlPages(client, { query, maxRecords, signal }) };
+    }
+    const module = moduleName(await this.property("module", settings.module));
+    const fields = fieldList(await this.property("fields", settings.fields));
+    if (settings.operation === "search") {
+      const by = settings.searchBy;
+      const value = await this.property("search value", settings.searchValue);
+      if (value === undefined || value === null || (typeof value === "string" && !value.trim())) {
+        throw invalidInput("noSearchValue", { by });
+      }
+      if (by !== "criteria" && typeof value !== "string" && typeof value !== "number") throw invalidInput("searchValueNotText", { by });
+      if (by === "criteria" && typeof value !== "string" && (typeof value !== "object" || value === null)) {
+        throw invalidInput("searchCriteriaType");
+      }
+      return { module, pages: searchPages(client, { module, [by]: by === "criteria" ? value : String(value), fields, maxRecords, signal }) };
+    }
+    const modifiedSince = await this.property("modifiedSince", settings.modifiedSince);
+    if (modifiedSince !== undefined && modifiedSince !== null && modifiedSince !== "" && !(modifiedSince instanceof Date) && typeof modifiedSince !== "string" && typeof modifiedSince !== "number") {
+      throw invalidInput("modifiedSinceType");
+    }
+    return {
+      module,
+      pages: listPages(client, {
+        module,
+        fields,
+        sortBy: settings.sortBy,
+        sortOrder: settings.sortOrder,
+        cvid: settings.cvid,
+        modifiedSince: modifiedSince as string | number | Date | undefined,
+        maxRecords,
+        signal,
+      }),
+    };
+  }
+
+  /** A setting evaluated against the message (TypedInput), with a length limit for text. */
+  private async property(name: string, setting: Typed): Promise<unknown> {
+    const v = await evaluate(this.ctx.RED, this.ctx.node, setting.value, setting.type, this.msg);
+    if (typeof v === "string" && v.length > MAX_TEXT) throw invalidInput("tooLong", { name, length: v.length });
+    return v;
+  }
+
+  private meta(extra: Omit<ZohoMeta, "operation" | "creditsRemaining">): ZohoMeta {
+    const m: ZohoMeta = { ...extra, operation: this.ctx.settings.operation };
+    const credits = this.client.creditsRemaining ?? this.config.creditsRemaining;
+    if (credits !== undefined) m.creditsRemaining = credits;
+    return m;
+  }
+
+  /** A read's cap for msg.zoho, its message in the runtime's language. */
+  private capFor(cap: ReadCap): ReadCap {
+    return { ...cap, message: render({ key: `caps.${cap.reason}` }, this.ctx.translate) };
+  }
+
+  /** The records so far, at most every STATUS_INTERVAL_MS. */
+  private progress(): void {
+    const now = Date.now();
+    if (now - this.lastStatus < STATUS_INTERVAL_MS) return;
+    this.lastStatus = now;
+    this.ctx.node.status({ fill: "blue", shape: "dot", text: this.ctx.RED._("zoho-crm-read.status.progress", { count: this.count }) });
+  }
+
+  /** Green "N records", or yellow with the credits left when the connection runs low. */
+  private doneStatus(count: number): void {
+    const { RED, node, credits } = this.ctx;
+    const low = credits.low();
+    if (low === undefined) node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-read.status.done", { count }) });
+    else node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-read.status.lowCredits", { count, credits: low }) });
+  }
+}
 
 function fieldList(value: unknown): string[] {
   const fields = parseFieldList(value);
