@@ -3,7 +3,7 @@
 // calls are given up on while Zoho is still working on them.
 "use strict";
 require("should");
-const { startSimulator, simClient, CLIENT_ID } = require("./fixtures");
+const { startSimulator, simClient, waitFor, CLIENT_ID } = require("./fixtures");
 const { writeRecords } = require("../dist/nodes/zoho/writes");
 const { listPages } = require("../dist/nodes/zoho");
 
@@ -19,18 +19,6 @@ async function collect(iterable) {
   return pages;
 }
 
-/** Resolves once `predicate()` holds; checks whenever the simulator logs a request, and on a short poll. */
-function waitFor(predicate, what, timeoutMs = 15000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 2);
-    };
-    check();
-  });
-}
 
 describe("sharing one connection", function () {
   let sim;
@@ -44,7 +32,7 @@ describe("sharing one connection", function () {
     const stop = new AbortController();
     const writing = writeRecords(client, { operation: "create", module: "Leads", records: leads(10_000, "big"), signal: stop.signal });
     // Lazily queued: with 100 batches to go, the connection holds only a handful of them at a time.
-    await waitFor(() => writes() >= 10, "the write to be under way");
+    await waitFor(() => writes() >= 10, { what: "the write to be under way" });
     client.load.waiting.should.be.belowOrEqual(client.concurrency);
     const before = writes();
     const pages = await collect(listPages(client, { module: "Accounts", fields: ["Account_Name"] }));
@@ -127,7 +115,7 @@ describe("sharing one connection", function () {
     // Given-up count calls: the reads ended before their answers came.
     const countAnswers = sim.requests.filter((r) => r.path === "/crm/v8/Contacts/actions/count").map((r) => r.at + 150);
     Math.min(...contactReadsEnded).should.be.below(Math.max(...countAnswers));
-    await waitFor(() => sim.inFlight === 0, "every call to end at the simulator");
+    await waitFor(() => sim.inFlight === 0, { what: "every call to end at the simulator" });
     sim.maxInFlight.should.be.belowOrEqual(5);
   });
 });

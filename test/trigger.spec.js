@@ -3,7 +3,7 @@
 "use strict";
 const should = require("should");
 const path = require("path");
-const { helper, startSimulator, simClient, configFlow, configNode, CLIENT_ID } = require("./fixtures");
+const { helper, startSimulator, simClient, configFlow, configNode, waitFor, CLIENT_ID } = require("./fixtures");
 const { writeRecords } = require("../dist/nodes/zoho/writes");
 
 const http = require("http");
@@ -39,23 +39,11 @@ async function notifyForwarder() {
 const completeNode = require("@node-red/nodes/core/common/24-complete.js");
 const catchNode = require("@node-red/nodes/core/common/25-catch.js");
 
-/** Resolves once `predicate()` holds (polled every few ms), or fails with `what`. */
-function waitFor(predicate, what, timeoutMs = 10000) {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const check = () => {
-      if (predicate()) return resolve();
-      if (Date.now() - started > timeoutMs) return reject(new Error(`timed out waiting for ${what}`));
-      setTimeout(check, 5);
-    };
-    check();
-  });
-}
 
 /** Wait until the wall clock is in a later second than now (Zoho's times have second precision). */
 async function nextSecond() {
   const second = Math.floor(Date.now() / 1000);
-  await waitFor(() => Math.floor(Date.now() / 1000) > second, "the next second", 2000);
+  await waitFor(() => Math.floor(Date.now() / 1000) > second, { what: "the next second", timeout: 2000 });
 }
 
 describe("zoho-crm-trigger node", function () {
@@ -95,7 +83,7 @@ describe("zoho-crm-trigger node", function () {
     const seen = { out: [], completed: [], caught: [], status: [] };
     await helper.load([configNode, triggerNode, completeNode, catchNode], nodes, credentials);
     attach(seen);
-    if (wait) await waitFor(() => seen.status.some((s) => /status\.(polled|instantPolled|fallback)/.test(s.text || "")), "the first poll");
+    if (wait) await waitFor(() => seen.status.some((s) => /status\.(polled|instantPolled|fallback)/.test(s.text || "")), { what: "the first poll" });
     return { seen, nodes, credentials };
   }
 
@@ -108,7 +96,7 @@ describe("zoho-crm-trigger node", function () {
   async function pollNow(seen) {
     const before = seen.completed.length + seen.caught.length;
     helper.getNode("t").receive({ payload: "now" });
-    await waitFor(() => seen.completed.length + seen.caught.length > before, "the poll to finish");
+    await waitFor(() => seen.completed.length + seen.caught.length > before, { what: "the poll to finish" });
   }
 
   it("sends one message per change: created, updated and deleted, in time order, once", async () => {
@@ -186,7 +174,7 @@ describe("zoho-crm-trigger node", function () {
   it("startFrom all sends every existing record once as create", async () => {
     await create(leads(5, "all"));
     const { seen } = await load({ startFrom: "all", events: ["create", "update"] });
-    await waitFor(() => seen.out.length >= 5, "the existing records");
+    await waitFor(() => seen.out.length >= 5, { what: "the existing records" });
     seen.out.map((m) => m.topic).should.eql(Array(5).fill("Leads.create"));
     await pollNow(seen);
     seen.out.should.have.length(5);
@@ -195,7 +183,7 @@ describe("zoho-crm-trigger node", function () {
   it("startFrom a date-time sends the changes since then", async () => {
     await create(leads(2, "since"));
     const { seen } = await load({ startFrom: new Date(Date.now() - 3600_000).toISOString(), events: ["create", "update"] });
-    await waitFor(() => seen.out.length >= 2, "the changes since the date");
+    await waitFor(() => seen.out.length >= 2, { what: "the changes since the date" });
     seen.out.should.have.length(2);
   });
 
@@ -203,7 +191,7 @@ describe("zoho-crm-trigger node", function () {
     for (const props of [{ module: "Le ads" }, { events: [] }, { interval: 2 }, { startFrom: "yesterday" }]) {
       const { seen } = await load(props, { wait: false });
       helper.getNode("t").receive({ payload: "go" });
-      await waitFor(() => seen.caught.length > 0, `the error for ${JSON.stringify(props)}`);
+      await waitFor(() => seen.caught.length > 0, { what: `the error for ${JSON.stringify(props)}` });
       seen.caught[0].error.message.should.match(/INVALID/);
       await helper.unload();
     }
@@ -213,7 +201,7 @@ describe("zoho-crm-trigger node", function () {
   it("Zoho's errors reach Catch with the code; the node keeps going", async () => {
     sim.inject({ match: { method: "GET", path: "/crm/v8/Leads" }, status: 401, code: "OAUTH_SCOPE_MISMATCH", times: 1 });
     const { seen } = await load({}, { wait: false });
-    await waitFor(() => seen.caught.length > 0, "the scope error");
+    await waitFor(() => seen.caught.length > 0, { what: "the scope error" });
     seen.caught[0].error.message.should.match(/OAUTH_SCOPE_MISMATCH/);
     await pollNow(seen);
     seen.caught.should.have.length(1);
@@ -232,7 +220,7 @@ describe("zoho-crm-trigger node", function () {
 
     it("makes a watch channel as Zoho wants it, and changes arrive by callback, fetched in one call", async () => {
       const { seen } = await loadInstant();
-      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), { what: "the channel" });
       const [channel] = [...sim.channels.values()];
       channel.channelId.should.match(/^\d{1,16}$/);
       Number(channel.channelId).should.be.below(2 ** 53);
@@ -244,7 +232,7 @@ describe("zoho-crm-trigger node", function () {
       body.watch[0].channel_expiry.should.match(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/); // no milliseconds
 
       const ids = await create(leads(3, "instant"));
-      await waitFor(() => seen.out.length === 3, "three creates by notification");
+      await waitFor(() => seen.out.length === 3, { what: "three creates by notification" });
       seen.out.map((m) => m.zoho.source).should.eql(["notification", "notification", "notification"]);
       seen.out.map((m) => m.payload.id).sort().should.eql([...ids].sort());
       // One callback named the three ids: one GET ?ids= fetched them.
@@ -254,18 +242,18 @@ describe("zoho-crm-trigger node", function () {
       seen.out.should.have.length(3);
 
       await writeRecords(api, { operation: "delete", module: "Leads", records: [ids[0]] });
-      await waitFor(() => seen.out.length === 4, "the delete by notification");
+      await waitFor(() => seen.out.length === 4, { what: "the delete by notification" });
       seen.out[3].topic.should.equal("Leads.delete");
       seen.out[3].payload.should.have.properties(["id", "deleted_time", "type"]);
     });
 
     it("refuses a forged callback (wrong token or channel) with 403 and sends nothing", async () => {
       const { seen } = await loadInstant();
-      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), { what: "the channel" });
       const [channel] = [...sim.channels.values()];
       const [id] = await create(leads(1, "forged"));
       await sim.callbacksSettled();
-      await waitFor(() => seen.out.length === 1, "the real callback");
+      await waitFor(() => seen.out.length === 1, { what: "the real callback" });
       const forged = { module: "Leads", operation: "insert", ids: [id], channel_id: channel.channelId, token: "x".repeat(channel.token.length), server_time: Date.now() };
       (await forwarder.post("t", forged)).status.should.equal(403);
       (await forwarder.post("t", { ...forged, token: channel.token, channel_id: "1234567890" })).status.should.equal(403);
@@ -279,7 +267,7 @@ describe("zoho-crm-trigger node", function () {
 
     it("survives dropped, duplicated, delayed and reordered callbacks: every change once", async () => {
       const { seen } = await loadInstant({ events: ["create", "update"] });
-      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), { what: "the channel" });
       sim.injectCallbackFault({ kind: "duplicate" });
       sim.injectCallbackFault({ kind: "reorder" });
       sim.injectCallbackFault({ kind: "delay", delayMs: 50 });
@@ -289,7 +277,7 @@ describe("zoho-crm-trigger node", function () {
       await sim.callbacksSettled();
       // The dropped one comes with the catch-up poll.
       await pollNow(seen);
-      await waitFor(() => seen.out.length >= 5, "every create");
+      await waitFor(() => seen.out.length >= 5, { what: "every create" });
       seen.out.map((m) => m.payload.id).sort().should.eql([...ids].sort());
       await pollNow(seen);
       seen.out.should.have.length(5);
@@ -306,24 +294,24 @@ describe("zoho-crm-trigger node", function () {
       await helper.unload();
 
       t = await loadInstant({}, { scope: DEFAULT_SCOPE }); // a grant without ZohoCRM.notifications.ALL
-      await waitFor(() => t.seen.status.some((s) => /status\.fallback/.test(s.text)), "the fallback status");
+      await waitFor(() => t.seen.status.some((s) => /status\.fallback/.test(s.text)), { what: "the fallback status" });
       sim.channels.size.should.equal(0);
     });
 
     it("treats Zoho's 202 (a per-item error) as a failure, not a channel", async () => {
       sim.inject({ match: { method: "POST", path: "/crm/v8/actions/watch" }, status: 202, body: { watch: [{ code: "INVALID_DATA", details: { api_name: "notify_url" }, message: "invalid data", status: "error" }] } });
       const { seen } = await loadInstant();
-      await waitFor(() => seen.status.some((s) => /status\.fallback/.test(s.text)), "the fallback status");
+      await waitFor(() => seen.status.some((s) => /status\.fallback/.test(s.text)), { what: "the fallback status" });
       seen.status.filter((s) => /listening/.test(s.text)).should.have.length(0);
     });
 
     it("deletes its channel when the node is removed (a deploy without it), even as the connection stops too", async () => {
       const { seen, nodes, credentials } = await loadInstant();
-      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), "the channel");
+      await waitFor(() => sim.channels.size === 1 && seen.status.some((s) => /listening|instantPolled/.test(s.text)), { what: "the channel" });
       const [first] = [...sim.channels.keys()];
       // Removing the node (a deploy without it) deletes its channel.
       await helper.setFlows(nodes.filter((n) => n.id !== "t"), "full", credentials);
-      await waitFor(() => sim.channels.size === 0, "the channel to be deleted");
+      await waitFor(() => sim.channels.size === 0, { what: "the channel to be deleted" });
       sim.requests.filter((r) => r.method === "DELETE" && r.path === "/crm/v8/actions/watch").map((r) => r.query.channel_ids).should.eql([first]);
     });
   });

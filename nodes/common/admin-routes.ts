@@ -26,6 +26,24 @@ export function validNodeId(id: string): boolean {
   return NODE_ID.test(id) && !Object.prototype.hasOwnProperty.call(Object.prototype, id);
 }
 
+/**
+ * The route's connection id, or undefined after answering: 400 for an id Node-RED could never
+ * have made, 404 for a deployed node of another type (nothing is read from or stored on it).
+ */
+function connectionIdOf(RED: NodeAPI, req: Request, res: Response): string | undefined {
+  const id = String(req.params.id ?? "");
+  if (!validNodeId(id)) {
+    res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
+    return undefined;
+  }
+  const node = RED.nodes.getNode(id);
+  if (node && node.type !== "zoho-config") {
+    res.status(404).json({ error: "not_found", message: "No Zoho connection with this id" });
+    return undefined;
+  }
+  return id;
+}
+
 export function registerAdminRoutes(RED: NodeAPI): void {
   RED.httpAdmin.post("/zoho-config/:id/refresh-token", RED.auth.needsPermission("zoho-config.write"), (req: Request, res: Response) => {
     handleRefreshToken(RED, req, res).catch((err) => {
@@ -60,16 +78,8 @@ export function registerAdminRoutes(RED: NodeAPI): void {
 
   // Where each credential comes from (stored or ${VAR}), for the dialog: never a value.
   RED.httpAdmin.get("/zoho-config/:id/credential-sources", RED.auth.needsPermission("zoho-config.read"), (req: Request, res: Response) => {
-    const id = String(req.params.id ?? "");
-    if (!validNodeId(id)) {
-      res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
-      return;
-    }
-    const node = RED.nodes.getNode(id);
-    if (node && node.type !== "zoho-config") {
-      res.status(404).json({ error: "not_found", message: "No Zoho connection with this id" });
-      return;
-    }
+    const id = connectionIdOf(RED, req, res);
+    if (id === undefined) return;
     const saved = (RED.nodes.getCredentials(id) ?? {}) as ConnectionCredentials;
     res.json({
       clientId: credentialSource(saved.clientId),
@@ -226,18 +236,10 @@ async function handleRefreshToken(RED: NodeAPI, req: Request, res: Response): Pr
     res.status(415).json({ error: "unsupported_media_type", message: "Send the fields as JSON (Content-Type: application/json)" });
     return;
   }
-  const id = String(req.params.id ?? "");
-  if (!validNodeId(id)) {
-    res.status(400).json({ error: "invalid_id", message: "Invalid node id" });
-    return;
-  }
-  const deployedNode = RED.nodes.getNode(id);
-  if (deployedNode && deployedNode.type !== "zoho-config") {
-    // Never exchange a grant for (or store credentials on) a node of another type.
-    res.status(404).json({ error: "not_found", message: "No Zoho connection with this id" });
-    return;
-  }
-  const deployed = deployedNode as ZohoConfigNode | null;
+  // Never exchange a grant for (or store credentials on) a node of another type.
+  const id = connectionIdOf(RED, req, res);
+  if (id === undefined) return;
+  const deployed = RED.nodes.getNode(id) as ZohoConfigNode | null;
   const body = (req.body && typeof req.body === "object" ? req.body : {}) as Record<string, unknown>;
   const saved = ((RED.nodes.getCredentials(id) as ConnectionCredentials | undefined) ?? {}) as ConnectionCredentials;
 
