@@ -30,6 +30,9 @@ const flow = [
   { id: "e2e.read", type: "zoho-crm-read", name: "", connection: "", operation: "list", module: "", moduleType: "str", fields: "", fieldsType: "str", output: "array", x: 330, y: 80, wires: [["e2e.debug"]] },
   { id: "e2e.debug", type: "debug", name: "records", active: true, tosidebar: true, console: false, tostatus: false, complete: "payload", targetType: "msg", x: 540, y: 80, wires: [] },
   { id: "e2e.write", type: "zoho-crm-write", name: "", connection: "", operation: "upsert", module: "Leads", moduleType: "str", duplicateCheckFields: "", x: 330, y: 160, wires: [[], []] },
+  { id: "e2e.poll", type: "inject", name: "poll now", props: [{ p: "payload" }], payload: "", payloadType: "date", repeat: "", once: false, x: 120, y: 240, wires: [["e2e.trigger"]] },
+  { id: "e2e.trigger", type: "zoho-crm-trigger", name: "", connection: "", module: "", events: ["create", "update"], mode: "poll", interval: 3600, fields: "", startFrom: "now", output: "record", store: "", publicUrl: "", x: 330, y: 240, wires: [["e2e.changes"]] },
+  { id: "e2e.changes", type: "debug", name: "changes", active: true, tosidebar: true, console: false, tostatus: false, complete: "topic", targetType: "msg", x: 540, y: 240, wires: [] },
 ];
 
 describe("the editor in headless Chromium (end to end)", function () {
@@ -108,15 +111,15 @@ describe("the editor in headless Chromium (end to end)", function () {
     await page.waitForSelector(".zoho-crm-picker", { state: "detached" });
   }
 
-  async function injectAndWaitForRecords(seenBefore) {
+  async function injectAndWaitForRecords(seenBefore, count = LEADS) {
     await page.click(`${nodeSelector("e2e.inject")} .red-ui-flow-node-button`);
     await page.waitForFunction(
-      (id) => /\b30 records\b/.test(document.querySelector(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`)?.textContent || ""),
-      "e2e.read",
+      ([id, n]) => new RegExp(`\\b${n} records\\b`).test(document.querySelector(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`)?.textContent || ""),
+      ["e2e.read", count],
     );
     await page.waitForFunction((n) => document.querySelectorAll(".red-ui-debug-msg").length > n, seenBefore);
     const messages = await page.$$eval(".red-ui-debug-msg", (els) => els.map((e) => e.textContent));
-    messages[messages.length - 1].should.match(/array\[30\]/);
+    messages[messages.length - 1].should.match(new RegExp(`array\\[${count}\\]`));
     return messages.length;
   }
 
@@ -202,11 +205,45 @@ describe("the editor in headless Chromium (end to end)", function () {
     await page.waitForSelector(".red-ui-tray", { state: "detached" });
     (await page.textContent(`${nodeSelector("e2e.write")} .red-ui-flow-node-label`)).should.equal("upsert Leads");
 
+    // Trigger node: the connection, the module picker, the events, and the instant-mode settings.
+    await openNode("e2e.trigger");
+    await page.selectOption("#node-input-connection", connectionId);
+    await page.click(expandButton("#node-input-module"));
+    (await pickerItems()).map((m) => m.value).should.containDeep(["Leads", "Projects"]);
+    await page.click('.zoho-crm-picker-item[data-value="Leads"]');
+    await page.waitForSelector(".zoho-crm-picker", { state: "detached" });
+    (await page.isChecked("#zoho-crm-trigger-event-create")).should.be.true();
+    (await page.isChecked("#zoho-crm-trigger-event-delete")).should.be.false();
+    await page.check("#zoho-crm-trigger-event-delete");
+    (await page.textContent("#zoho-crm-trigger-interval-tip")).should.match(/2,880 credits a day/);
+    (await page.isVisible("#node-input-publicUrl")).should.be.false();
+    await page.selectOption("#node-input-mode", "instant");
+    (await page.isVisible("#node-input-publicUrl")).should.be.true();
+    (await page.inputValue("#node-input-interval")).should.equal("3600"); // not a default: kept
+    await page.selectOption("#zoho-crm-trigger-start", "date");
+    (await page.isVisible("#zoho-crm-trigger-start-date")).should.be.true();
+    await page.screenshot({ path: path.join(SCREENSHOTS, "zoho-crm-trigger.png") });
+    await page.selectOption("#zoho-crm-trigger-start", "now");
+    await page.selectOption("#node-input-mode", "poll");
+    await page.click("#node-dialog-ok");
+    await page.waitForSelector(".red-ui-tray", { state: "detached" });
+    (await page.textContent(`${nodeSelector("e2e.trigger")} .red-ui-flow-node-label`)).should.equal("Leads create/update/delete");
+    (await page.evaluate(() => RED.nodes.node("e2e.trigger").events)).should.eql(["create", "update", "delete"]);
+
     // Deploy, then inject: the read returns the seeded records.
     await page.click("#red-ui-header-button-deploy");
     await page.waitForSelector(".red-ui-notification-success >> text=/deployed/i");
     await page.evaluate(() => RED.sidebar.show("debug"));
     const seen = await injectAndWaitForRecords(0);
+
+    // A Lead created in Zoho after the trigger started: "poll now" sends it.
+    await page.waitForFunction((id) => /changes/.test(document.querySelector(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`)?.textContent || ""), "e2e.trigger");
+    sim.ui.create("Leads", { Last_Name: "Created in Zoho", Company: "E2E" });
+    const before = await page.$$eval(".red-ui-debug-msg", (els) => els.length);
+    await page.click(`${nodeSelector("e2e.poll")} .red-ui-flow-node-button`);
+    await page.waitForFunction((n) => document.querySelectorAll(".red-ui-debug-msg").length > n, before);
+    (await page.$$eval(".red-ui-debug-msg", (els) => els[els.length - 1].textContent)).should.match(/Leads\.create/);
+    await page.waitForFunction((id) => /^1 changes/.test(document.querySelector(`g.red-ui-flow-node-group[id="${id}"] .red-ui-flow-node-status-label`)?.textContent || ""), "e2e.trigger");
 
     // Restart Node-RED on the same port and user directory; the stored refresh token keeps working.
     const refreshesBefore = sim.tokenRefreshCount;
@@ -216,7 +253,7 @@ describe("the editor in headless Chromium (end to end)", function () {
     await openEditor();
     await page.waitForSelector(nodeSelector("e2e.read"));
     await page.evaluate(() => RED.sidebar.show("debug"));
-    await injectAndWaitForRecords(0);
+    await injectAndWaitForRecords(0, LEADS + 1); // the Lead the trigger saw is there too
     sim.tokenRefreshCount.should.be.above(refreshesBefore);
     should(seen).be.above(0);
 
