@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-// `npm run bench`: the read benchmark, then the write benchmark, each against the simulator in
-// its own process (each is bounded and stops itself). Arguments are passed on to both.
+// `npm run bench`: the read, write and trigger benchmarks, each against the simulator in
+// its own process (each is bounded and stops itself). Arguments are passed on to each.
 "use strict";
 const fs = require("fs");
 const path = require("path");
 const { spawnSync } = require("child_process");
 
 let failed = false;
-for (const name of ["bench-read.js", "bench-write.js"]) {
+for (const name of ["bench-read.js", "bench-write.js", "bench-trigger.js"]) {
   const script = path.join(__dirname, name);
   if (!fs.existsSync(script)) {
     console.log(`(${name} not found, skipped)`);
