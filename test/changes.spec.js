@@ -3,7 +3,8 @@
 const should = require("should");
 const { startSimulator, simClient, CLIENT_ID } = require("./fixtures");
 const { writeRecords } = require("../dist/nodes/zoho/writes");
-const { pollChanges, changesByIds, startPosition, validPosition } = require("../dist/nodes/zoho");
+const { pollChanges, changesByIds, startPosition, validPosition, enableWatch, renewWatch, disableWatch, newChannelId, newChannelToken } = require("../dist/nodes/zoho");
+const { DEFAULT_SCOPE } = require("../dist/simulator/accounts");
 
 const LEADS = "/crm/v8/Leads";
 const DELETED = "/crm/v8/Leads/deleted";
@@ -153,5 +154,85 @@ describe("changes: polling for created, updated and deleted records", function (
       err.message.should.match(re);
     }
     sim.requests.length.should.equal(0);
+  });
+
+  it("late visibility with the simulator's clock: a change stamped before the position but shown late comes out once", async () => {
+    sim.clock.set(T);
+    const start = startPosition("Leads", T);
+    sim.clock.advance(5000);
+    const late = sim.ui.create("Leads", { Last_Name: "late" }, { visibleAfterMs: 30_000 }); // stamped T+5 s, visible at T+35 s
+    sim.clock.advance(5000);
+    sim.ui.create("Leads", { Last_Name: "on time" }); // T+10 s
+    const r1 = await poll(start, ["create", "update"]);
+    r1.events.map((e) => e.payload.Last_Name).should.eql(["on time"]);
+    r1.position.records.since.should.equal(T + 10_000);
+    sim.clock.advance(40_000); // now T+50 s: the late one is visible, stamped 45 s before now and 5 s before the position
+    const r2 = await poll(r1.position, ["create", "update"]);
+    r2.events.map((e) => `${e.kind} ${e.id}`).should.eql([`create ${late.id}`]);
+    (await poll(r2.position, ["create", "update"])).events.should.eql([]);
+  });
+
+  it("the org's clock set back an hour by a daylight-saving change: times compare as instants, nothing lost or repeated", async () => {
+    sim.setUtcOffset(120); // +02:00
+    sim.clock.set(T);
+    const start = startPosition("Leads", T - 1000);
+    const before = sim.ui.create("Leads", { Last_Name: "summer time" }); // 12:00:00+02:00
+    const r1 = await poll(start, ["create", "update"]);
+    r1.events.map((e) => e.payload.Last_Name).should.eql(["summer time"]);
+    sim.setUtcOffset(60); // +01:00: local clocks go back an hour
+    sim.clock.advance(30_000);
+    const after = sim.ui.update("Leads", before.id, { Last_Name: "winter time" }); // 11:00:30+01:00, later as an instant
+    String(after.Modified_Time).should.match(/\+01:00$/);
+    (String(after.Modified_Time) < String(before.Modified_Time)).should.be.true(); // as text it looks earlier
+    const r2 = await poll(r1.position, ["create", "update"]);
+    r2.events.map((e) => `${e.kind} ${e.payload.Last_Name}`).should.eql(["update winter time"]);
+    (await poll(r2.position, ["create", "update"])).events.should.eql([]);
+  });
+
+  it("deletes: recycle-bin and permanent entries; emptying the recycle bin sends nothing again", async () => {
+    sim.clock.set(T);
+    const start = startPosition("Leads", T - 1000);
+    const [a, b] = [sim.ui.create("Leads", { Last_Name: "a" }), sim.ui.create("Leads", { Last_Name: "b" })];
+    sim.clock.advance(2000);
+    sim.ui.delete("Leads", a.id);
+    sim.clock.advance(2000);
+    sim.ui.delete("Leads", b.id, { permanent: true });
+    const r1 = await poll(start, ["delete"]);
+    r1.events.map((e) => `${e.id} ${e.payload.type}`).should.eql([`${a.id} recycle`, `${b.id} permanent`]);
+    should(r1.events[1].payload.deleted_by).be.null();
+    sim.emptyRecycleBin("Leads"); // a's entry becomes permanent, same deleted_time
+    (await poll(r1.position, ["delete"])).events.should.eql([]);
+  });
+});
+
+describe("watch channels (client)", function () {
+  let sim, client;
+  beforeEach(async () => {
+    ({ sim } = await startSimulator());
+    client = simClient(sim, sim.issueRefreshToken(CLIENT_ID, `${DEFAULT_SCOPE} ZohoCRM.notifications.ALL`));
+  });
+  afterEach(async () => sim.stop());
+
+  const channel = () => ({ channelId: newChannelId(), token: newChannelToken(), module: "Leads", operations: ["create", "edit"], notifyUrl: "http://127.0.0.1:9/zoho-crm/notify/t" });
+
+  it("renews with PATCH, keeping the token, and makes the channel again when Zoho says NOT_SUBSCRIBED", async () => {
+    const c = channel();
+    await enableWatch(client, c);
+    const renewed = await renewWatch(client, c);
+    renewed.should.be.above(Date.now() + 5 * 24 * 3600_000); // well before Zoho's one week, and days ahead
+    sim.channels.get(c.channelId).token.should.equal(c.token); // a PATCH without the token would have reset it
+    sim.channels.clear(); // Zoho forgot it (expired, or deleted elsewhere)
+    await renewWatch(client, c);
+    sim.channels.get(c.channelId).token.should.equal(c.token);
+    sim.requests.filter((r) => r.path === "/crm/v8/actions/watch").map((r) => r.method).should.eql(["POST", "PATCH", "PATCH", "POST"]);
+  });
+
+  it("deleting a channel Zoho no longer knows is not an error; 202 is", async () => {
+    await disableWatch(client, "1234567890123");
+    sim.inject({ match: { method: "POST", path: "/crm/v8/actions/watch" }, status: 202, body: { watch: [{ code: "INVALID_DATA", details: {}, message: "invalid data", status: "error" }] } });
+    const err = await enableWatch(client, channel()).then(() => null, (e) => e);
+    should(err).not.be.null();
+    err.code.should.equal("INVALID_DATA");
+    err.httpStatus.should.equal(202);
   });
 });

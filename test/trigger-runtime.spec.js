@@ -147,4 +147,25 @@ describe("zoho-crm-trigger in a real Node-RED (persistent context)", function ()
     await waitFor(() => lines().length === after + 1, "the update by callback after the restart");
     lines()[after].should.match({ event: "update", id });
   });
+
+  it("with httpNodeAuth set, warns in the editor's settings and the log that Zoho's callbacks would be refused", async () => {
+    const bcrypt = require("bcryptjs");
+    const guarded = await startNodeRed({ settings: { httpNodeAuth: { user: "u", pass: bcrypt.hashSync("p", 4) } } });
+    try {
+      const editorSettings = await (await fetch(`${guarded.url}/settings`, { headers: { "Node-RED-API-Version": "v2" } })).json();
+      editorSettings.zohoCrmTriggerHttpNodeAuth.should.be.true();
+      const instant = flows().map((n) => (n.id === "trig" ? { ...n, mode: "instant", publicUrl: guarded.url } : n));
+      const res = await fetch(`${guarded.url}/flows`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "Node-RED-API-Version": "v2", "Node-RED-Deployment-Type": "full" },
+        body: JSON.stringify({ flows: instant }),
+      });
+      res.status.should.equal(200);
+      await waitFor(() => /httpNodeAuth is set/.test(guarded.logs()), "the warning in the log");
+      // And indeed: a callback without credentials is refused by Node-RED before it reaches the node.
+      (await fetch(`${guarded.url}/zoho-crm/notify/trig`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" })).status.should.equal(401);
+    } finally {
+      await guarded.stop();
+    }
+  });
 });
