@@ -12,6 +12,7 @@
 //   node scripts/bench-read.js [--records 20000] [--latency 50] [--concurrency 5] [--big 100000] [--markdown]
 // (or BENCH_RECORDS, BENCH_LATENCY_MS, BENCH_CONCURRENCY, BENCH_BIG_RECORDS)
 "use strict";
+const { table } = require("./bench-table");
 const fs = require("fs");
 const os = require("os");
 const path = require("path");
@@ -37,7 +38,6 @@ const RECORDS = option("records", "BENCH_RECORDS", 20000);
 const LATENCY_MS = option("latency", "BENCH_LATENCY_MS", 50);
 const CONCURRENCY = option("concurrency", "BENCH_CONCURRENCY", 5);
 const BIG = option("big", "BENCH_BIG_RECORDS", 100000);
-const MARKDOWN = process.argv.includes("--markdown");
 const TIME_LIMIT_MS = 270_000;
 const READ_LIMIT_MS = 120_000;
 const FIELDS = "Last_Name,First_Name,Email,Company,Lead_Source,Created_Time";
@@ -260,20 +260,6 @@ function memorySampler() {
 const mb = (bytes) => (bytes / 1048576).toFixed(0);
 const secs = (ms) => (ms / 1000).toFixed(2);
 
-function table(title, header, rows) {
-  if (MARKDOWN) {
-    console.log(`\n**${title}**\n`);
-    console.log(`| ${header.join(" | ")} |`);
-    console.log(`|${header.map(() => "---").join("|")}|`);
-    for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-    return;
-  }
-  console.log(`\n${title}`);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join("  ");
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
-}
 
 // ---------------------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@
 //
 //   node scripts/bench-trigger.js [--changes 5000] [--latency 200] [--instant 20] [--markdown]
 "use strict";
+const { table } = require("./bench-table");
 const http = require("http");
 const path = require("path");
 const dist = path.join(__dirname, "..", "dist");
@@ -22,23 +23,10 @@ function option(name, fallback) {
 const CHANGES = option("changes", 5000);
 const LATENCY_MS = option("latency", 200);
 const INSTANT = option("instant", 20);
-const MARKDOWN = process.argv.includes("--markdown");
 const TIME_LIMIT_MS = 240_000;
 const CLIENT_ID = "1000.BENCHCLIENT";
 const CLIENT_SECRET = "bench-secret";
 
-function table(title, header, rows) {
-  if (MARKDOWN) {
-    console.log(`\n**${title}**\n\n| ${header.join(" | ")} |\n|${header.map(() => "---").join("|")}|`);
-    for (const r of rows) console.log(`| ${r.join(" | ")} |`);
-    return;
-  }
-  console.log(`\n${title}`);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
-  const line = (cells) => cells.map((c, i) => String(c).padEnd(widths[i])).join("  ");
-  console.log(line(header));
-  for (const r of rows) console.log(line(r));
-}
 
 async function waitFor(predicate, what, timeoutMs = 60000) {
   const end = Date.now() + timeoutMs;
