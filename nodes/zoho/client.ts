@@ -25,10 +25,37 @@ import { AccessToken, TokenManager, TokenManagerOptions } from "./accounts";
 
 export const API_PATH = "/crm/v8";
 
+/**
+ * Which Zoho API a request goes to: the CRM REST API, the bulk API (`/crm/bulk/v8`, same host) or
+ * the file host for Bulk Write uploads (`content.zohoapis.<tld>`; with an accounts-URL override —
+ * a proxy, the simulator — the API domain that accounts server returned).
+ */
+export type ZohoApi = "crm" | "bulk" | "files";
+const API_PATHS: Record<ZohoApi, string> = { crm: API_PATH, bulk: "/crm/bulk/v8", files: API_PATH };
+
+/** The base URL of an API for a connection's API domain. */
+export function apiBaseFor(api: ZohoApi, apiBase: string): string {
+  if (api !== "files") return apiBase;
+  try {
+    const url = new URL(apiBase);
+    // www., sandbox. or developer.zohoapis.<tld> → content.zohoapis.<tld>
+    const m = /^(?:www|sandbox|developer)\.(zohoapis\..+)$/.exec(url.hostname);
+    if (!m) return apiBase;
+    url.hostname = `content.${m[1]}`;
+    return url.toString().replace(/\/$/, "");
+  } catch {
+    return apiBase;
+  }
+}
+
 export type QueryValue = string | number | boolean | undefined | null;
 
 export interface ZohoRequest {
   method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
+  /** Default "crm" (paths below /crm/v8). */
+  api?: ZohoApi;
+  /** Hand the body back as a Readable (a download), not parsed. Errors (non-2xx) are still read and thrown. */
+  stream?: boolean;
   /** Path below /crm/v8, e.g. "/Leads" or "/settings/modules". */
   path: string;
   query?: Record<string, QueryValue>;
@@ -186,7 +213,8 @@ export class ZohoClient {
     // Serialised once, up front: a body JSON cannot carry fails here, before anything is sent.
     let body = req.body;
     let headers = req.headers;
-    if (body !== undefined && typeof body !== "string") {
+    // Strings and Buffers (a multipart upload) go as they are, with the caller's Content-Type.
+    if (body !== undefined && typeof body !== "string" && !Buffer.isBuffer(body)) {
       try {
         body = JSON.stringify(body);
       } catch {
@@ -271,25 +299,29 @@ export class ZohoClient {
       // what it needs, a stopped node): Zoho is working on it and counts it against the org's
       // concurrency, so its slot is given back only when its socket is done with it (answered,
       // timed out, or the connection closed). Only closing the connection cuts it short.
+      const api = req.api ?? "crm";
       const call = this.send({
         method: req.method,
-        url: access.apiBase + API_PATH + req.path + encodeQuery(req.query),
+        url: apiBaseFor(api, access.apiBase) + API_PATHS[api] + req.path + encodeQuery(req.query),
         headers: { ...req.headers, Authorization: `Zoho-oauthtoken ${access.token}` },
         body: req.body,
         timeoutMs: this.timeoutMs,
         signal: this.closed,
+        responseType: req.stream ? "stream" : undefined,
       });
       const releaseSlots = () => {
         release?.();
         releaseHeavy?.();
       };
-      call.then(releaseSlots, releaseSlots);
+      // A download keeps its slot until its body has been read (or dropped).
+      call.then((res) => (isStream(res.data) ? res.data.once("close", releaseSlots) : releaseSlots()), releaseSlots);
       handedOff = true;
       const res = await untilAborted(call, req.signal).catch((err: unknown) => {
         if (err instanceof ZohoError && err.code !== "ABORTED") this.log("trace", `${describe(req)} → ${err.code} after ${Date.now() - started} ms`);
         throw err;
       });
       this.log("trace", `${describe(req)} → ${res.status} in ${Date.now() - started} ms`);
+      if (isStream(res.data) && (res.status < 200 || res.status >= 300)) res.data = await readError(res.data);
       this.noteCredits(res.headers);
       if (res.status === 429) this.noteRateLimited(epoch);
       else if (res.status < 500) this.noteSuccess();
@@ -327,6 +359,28 @@ export class ZohoClient {
       this.creditsRemaining = n;
       this.opts.onCredits?.(n);
     }
+  }
+}
+
+function isStream(value: unknown): value is import("stream").Readable {
+  return !!value && typeof (value as { pipe?: unknown }).pipe === "function" && typeof (value as { on?: unknown }).on === "function";
+}
+
+/** The (small) error body of a streamed answer, parsed like any other. */
+async function readError(body: import("stream").Readable): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > 1024 * 1024) break; // an error body is never this large
+    chunks.push(chunk as Buffer);
+  }
+  body.destroy();
+  const text = Buffer.concat(chunks).toString("utf8");
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return text;
   }
 }
 
@@ -374,7 +428,7 @@ function checkTarget(req: ZohoRequest): void {
   if (typeof req.path !== "string" || !SAFE_PATH.test(req.path) || req.path.split("/").some((seg) => seg === "." || seg === "..")) {
     throw new ZohoError({ code: "INVALID_INPUT", key: "apiPath", advice: "" });
   }
-  const length = API_PATH.length + req.path.length + encodeQuery(req.query).length;
+  const length = API_PATHS[req.api ?? "crm"].length + req.path.length + encodeQuery(req.query).length;
   if (length > MAX_URL_LENGTH) {
     throw new ZohoError({
       code: "INVALID_INPUT",
@@ -392,7 +446,7 @@ function describe(req: ZohoRequest): string {
     if (v === undefined || v === null || v === "") continue;
     parts.push(`${k}=${/token/i.test(k) ? "…" : String(v)}`);
   }
-  const text = `${req.method} ${API_PATH}${req.path}${parts.length ? `?${parts.join("&")}` : ""}`;
+  const text = `${req.method} ${API_PATHS[req.api ?? "crm"]}${req.path}${parts.length ? `?${parts.join("&")}` : ""}`;
   return text.length > 300 ? `${text.slice(0, 300)}…` : text;
 }
 

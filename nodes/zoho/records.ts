@@ -603,56 +603,127 @@ export async function* coqlPages(client: ZohoClient, opts: CoqlOptions): AsyncGe
   if (opts.signal?.aborted) throw abortError();
   if (wanted <= 0) return;
   const unbounded = wanted === Infinity;
+  // Where the rows end: the query's own LIMIT, maxRecords, and Zoho's reach.
+  const end = Math.min(parsed.offset + wanted, COQL_REACH);
 
   const controller = new AbortController();
   const onAbort = () => controller.abort();
   opts.signal?.addEventListener("abort", onAbort, { once: true });
+  const owner = {};
 
+  const post = (selectQuery: string) =>
+    client.request<{ data?: unknown; info?: Record<string, unknown> }>({
+      method: "POST",
+      path: "/coql",
+      body: { select_query: selectQuery },
+      signal: controller.signal,
+      idempotent: true,
+      heavy: true,
+      owner,
+    });
   const call = (offset: number, limit: number) => {
-    const promise = client
-      .request<{ data?: unknown; info?: Record<string, unknown> }>({
-        method: "POST",
-        path: "/coql",
-        body: { select_query: `${parsed.base} LIMIT ${limit} OFFSET ${offset}` },
-        signal: controller.signal,
-        idempotent: true,
-        heavy: true,
-      })
-      .then(recordsOf);
+    const promise = post(`${parsed.base} LIMIT ${limit} OFFSET ${offset}`).then(recordsOf);
     promise.catch(() => undefined); // surfaced when awaited
     return { offset, limit, promise };
   };
-  const limitFor = (offset: number, delivered: number, first: boolean) =>
-    Math.min(COQL_MAX_LIMIT, wanted - delivered, COQL_REACH - offset, first && unbounded ? COQL_FIRST_LIMIT : Infinity);
+
+  // A read that may need more than one page asks for the row count beside its first page (one
+  // call), so the pages after it can be fetched several at a time. The count is an upper bound:
+  // the first short page ends the read, and if it is too low the read goes on page by page.
+  const countQuery = wanted > COQL_MAX_LIMIT ? coqlCountQuery(parsed.base) : undefined;
+  const total = countQuery
+    ? post(countQuery).then(countOf, () => undefined)
+    : Promise.resolve(undefined);
 
   try {
     let delivered = 0;
     let page = 0;
-    let next = call(parsed.offset, limitFor(parsed.offset, 0, true));
-    for (;;) {
-      const current = next;
+    const firstLimit = Math.min(COQL_MAX_LIMIT, end - parsed.offset, unbounded ? COQL_FIRST_LIMIT : Infinity);
+    const pending = [call(parsed.offset, firstLimit)];
+    let scheduled = parsed.offset + firstLimit; // the next offset to ask for
+    let knownEnd: number | undefined; // rows the count says exist (capped by `end`)
+    let finished = false;
+    const window = Math.max(2, client.concurrency);
+    const schedule = () => {
+      while (!finished && knownEnd !== undefined && scheduled < knownEnd && pending.length < window) {
+        const limit = Math.min(COQL_MAX_LIMIT, knownEnd - scheduled);
+        pending.push(call(scheduled, limit));
+        scheduled += limit;
+      }
+    };
+    while (pending.length > 0) {
+      const current = pending.shift()!;
       const { records: rows, info } = await current.promise;
       const records = rows.length > wanted - delivered ? rows.slice(0, wanted - delivered) : rows;
       delivered += records.length;
       const nextOffset = current.offset + rows.length;
-      let more = info.more_records && rows.length > 0 && delivered < wanted;
       let capped: ReadCap | undefined;
-      if (more && nextOffset >= COQL_REACH) {
-        more = false;
+      const more = info.more_records && rows.length === current.limit && delivered < wanted;
+      if (!more) {
+        finished = true;
+        pending.length = 0; // pages asked for on the count's word past the end: not needed
+      } else if (nextOffset >= COQL_REACH) {
+        finished = true;
         capped = capOf("coql_limit", COQL_REACH);
+      } else {
+        if (page === 0) {
+          const count = await total;
+          knownEnd = count === undefined ? undefined : Math.min(count, end);
+        }
+        schedule();
+        // Past what the count promised (or without a count): one page at a time, as Zoho says there are more.
+        if (pending.length === 0 && scheduled <= nextOffset) {
+          const limit = Math.min(COQL_MAX_LIMIT, wanted - delivered, end - nextOffset);
+          pending.push(call(nextOffset, limit));
+          scheduled = nextOffset + limit;
+        }
       }
-      if (more) next = call(nextOffset, limitFor(nextOffset, delivered, false)); // ask for the next rows before handing these out
       if (records.length > 0) {
         const out: RecordsPage = { records, page: ++page, info };
         if (capped) out.capped = capped;
         yield out;
       }
-      if (!more) break;
     }
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     controller.abort();
   }
+}
+
+/**
+ * `select COUNT(id) from <Module> where <the same where>` for a plain select; undefined for queries
+ * whose row count that would not give (aggregates, GROUP BY) or that do not parse simply.
+ */
+export function coqlCountQuery(base: string): string | undefined {
+  const m = /^\s*select\s+([\s\S]+?)\s+from\s+([A-Za-z][A-Za-z0-9_]*)\s+where\s+([\s\S]+)$/i.exec(base);
+  if (!m) return undefined;
+  const [, columns, module, rest] = m;
+  if (/\b(count|sum|min|max|avg)\s*\(/i.test(columns) || /'/.test(columns)) return undefined;
+  const where = outsideQuotes(rest, /\s(group\s+by|order\s+by)\s/i);
+  if (where.found === "group by") return undefined;
+  return `select COUNT(id) from ${module} where ${where.before.trim()}`;
+}
+
+/** The text before the first match of `keyword` that is not inside a quoted literal. */
+function outsideQuotes(text: string, keyword: RegExp): { before: string; found?: string } {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === "'") quoted = !quoted; // '' inside a literal toggles twice
+    else if (!quoted) {
+      const m = keyword.exec(text.slice(i, i + 40));
+      if (m && m.index === 0) return { before: text.slice(0, i), found: m[1].toLowerCase().replace(/\s+/, " ") };
+    }
+  }
+  return { before: text };
+}
+
+/** The number in a COUNT answer's first row, e.g. {"COUNT(id)": 20000}. */
+function countOf(res: ZohoResponse<{ data?: unknown }>): number | undefined {
+  const row = Array.isArray(res.data?.data) ? (res.data!.data as Array<Record<string, unknown>>)[0] : undefined;
+  if (res.status === 204) return 0;
+  const value = row ? Object.values(row).find((v) => typeof v === "number" || (typeof v === "string" && /^\d+$/.test(v))) : undefined;
+  const n = Number(value);
+  return value !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,8 +13,13 @@ export interface HttpRequest {
   method: "GET" | "POST" | "PUT" | "DELETE" | "PATCH";
   url: string;
   headers?: Record<string, string>;
-  /** A string is sent as-is (form bodies); anything else is sent as JSON. */
+  /** A string or Buffer is sent as-is (form and multipart bodies); anything else is sent as JSON. */
   body?: unknown;
+  /**
+   * "stream": `data` is the response body as a Readable (a download read as it arrives); the time
+   * limit then covers the wait for the answer's head, and the body may not stay silent longer.
+   */
+  responseType?: "json" | "stream";
   /** The whole exchange (connect, send, wait, download) must finish within this time. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -23,7 +28,7 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
-  /** Parsed JSON when the body is JSON, the raw text otherwise, undefined when empty. */
+  /** Parsed JSON when the body is JSON, the raw text otherwise, undefined when empty; a Readable for "stream". */
   data: unknown;
 }
 
@@ -95,7 +100,8 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
     },
   };
   try {
-    const isString = typeof req.body === "string";
+    const isString = typeof req.body === "string" || Buffer.isBuffer(req.body);
+    const stream = req.responseType === "stream";
     const res = await client.request({
       method: req.method,
       url: req.url,
@@ -110,10 +116,20 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
       httpAgent: agents.httpAgent,
       httpsAgent: agents.httpsAgent,
       transport,
+      ...(stream ? { responseType: "stream", transformResponse: undefined, maxContentLength: Infinity, maxBodyLength: Infinity } : {}),
     } as Parameters<AxiosInstance["request"]>[0]);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {
       if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
+    }
+    if (stream) {
+      const body = res.data as import("stream").Readable & { setTimeout?: (ms: number, cb: () => void) => void };
+      // The head has come: from here the body may take as long as it needs, but not stall.
+      clearTimeout(timer);
+      const stall = setTimeout(() => body.destroy(timedOut()), req.timeoutMs);
+      body.on("data", () => stall.refresh());
+      body.once("close", () => clearTimeout(stall));
+      return { status: res.status, headers, data: body };
     }
     return { status: res.status, headers, data: parseBody(res.data) };
   } catch (err) {
