@@ -4,7 +4,7 @@
  * lives in zoho/records.ts; this file reads the settings, sends messages and shows progress.
  */
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
-import { ZohoClient, invalidInput } from "./zoho";
+import { BulkState, ZohoClient, bulkReadPages, invalidInput } from "./zoho";
 import { render } from "./zoho/texts";
 import {
   RecordsPage,
@@ -44,11 +44,13 @@ interface ReadDef extends NodeDef {
   modifiedSinceType?: string;
   maxRecords?: string | number;
   output?: string;
+  criteria?: string;
+  criteriaType?: string;
 }
 
-type Operation = "list" | "get" | "search" | "coql";
+type Operation = "list" | "get" | "search" | "coql" | "bulk";
 type Output = "array" | "page" | "record";
-const OPERATIONS: readonly Operation[] = ["list", "get", "search", "coql"];
+const OPERATIONS: readonly Operation[] = ["list", "get", "search", "coql", "bulk"];
 const OUTPUTS: readonly Output[] = ["array", "page", "record"];
 const SEARCH_BY = ["criteria", "email", "phone", "word"] as const;
 
@@ -101,6 +103,7 @@ interface ReadSettings {
   sortOrder?: string;
   cvid?: string;
   modifiedSince: Typed;
+  criteria: Typed;
   maxRecords: unknown;
 }
 
@@ -120,6 +123,7 @@ function readSettings(def: ReadDef): ReadSettings {
     sortOrder: def.sortOrder || undefined,
     cvid: def.cvid || undefined,
     modifiedSince: { value: def.modifiedSince, type: def.modifiedSinceType },
+    criteria: { value: def.criteria, type: def.criteriaType || "json" },
     maxRecords: def.maxRecords,
   };
 }
@@ -162,6 +166,9 @@ export = function register(RED: NodeAPI): void {
 class ReadRun {
   private count = 0;
   private lastStatus = 0;
+  /** Bulk export: the job being read (for the status and the log when stopped). */
+  private jobId?: string;
+  private jobCount?: number;
   private config!: ZohoConfigNode;
   private client!: ZohoClient;
 
@@ -300,6 +307,18 @@ class ReadRun {
     }
     const module = moduleName(await this.property("module", settings.module));
     const fields = fieldList(await this.property("fields", settings.fields));
+    if (settings.operation === "bulk") {
+      const raw = settings.criteria.value === "" || settings.criteria.value === undefined ? undefined : await this.property("criteria", settings.criteria);
+      const criteria = typeof raw === "string" ? parseJsonCriteria(raw) : raw;
+      const { RED, node } = this.ctx;
+      const onState = (state: BulkState, id: string, detail?: { count?: number }) => {
+        if (state === "DOWNLOADING") node.status({ fill: "blue", shape: "dot", text: RED._("zoho-crm-read.status.bulkDownloading", { id }) });
+        else node.status({ fill: "blue", shape: "ring", text: RED._("zoho-crm-read.status.bulkQueued", { id, state: state.toLowerCase() }) });
+        this.jobId = id;
+        if (detail?.count !== undefined) this.jobCount = detail.count;
+      };
+      return { module, pages: bulkReadPages(client, { module, fields, criteria, cvid: settings.cvid, maxRecords, signal, onState }) };
+    }
     if (settings.operation === "search") {
       const by = settings.searchBy;
       const value = await this.property("search value", settings.searchValue);
@@ -355,7 +374,9 @@ class ReadRun {
     const now = Date.now();
     if (now - this.lastStatus < STATUS_INTERVAL_MS) return;
     this.lastStatus = now;
-    this.ctx.node.status({ fill: "blue", shape: "dot", text: this.ctx.RED._("zoho-crm-read.status.progress", { count: this.count }) });
+    const { RED, node } = this.ctx;
+    if (this.jobId) node.status({ fill: "blue", shape: "dot", text: RED._("zoho-crm-read.status.bulkProgress", { id: this.jobId, count: this.count }) });
+    else node.status({ fill: "blue", shape: "dot", text: RED._("zoho-crm-read.status.progress", { count: this.count }) });
   }
 
   /** Green "N records", or yellow with the credits left when the connection runs low. */
@@ -364,6 +385,16 @@ class ReadRun {
     const low = credits.low();
     if (low === undefined) node.status({ fill: "green", shape: "dot", text: RED._("zoho-crm-read.status.done", { count }) });
     else node.status({ fill: "yellow", shape: "dot", text: RED._("zoho-crm-read.status.lowCredits", { count, credits: low }) });
+  }
+}
+
+/** Bulk criteria typed as JSON text. */
+function parseJsonCriteria(text: string): unknown {
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalidInput("bulkCriteria");
   }
 }
 

@@ -15,6 +15,7 @@ import {
   normaliseTrigger,
   writeRecords,
 } from "./zoho";
+import { bulkWriteRecords } from "./zoho/bulk";
 import { CreditsWatch, NodeJobs, catalogTranslator, connectionClient, connectionNode, errorStatus, evaluate, moduleName } from "./common/node-helpers";
 import { Text, Translator, translateTexts } from "./zoho/texts";
 
@@ -25,6 +26,8 @@ interface WriteDef extends NodeDef {
   moduleType?: string;
   duplicateCheckFields?: string;
   trigger?: unknown;
+  /** create/update/upsert through Zoho's Bulk Write (a zipped CSV, one job per 25,000 records). */
+  bulk?: boolean | string;
 }
 
 interface WriteSummary {
@@ -83,8 +86,21 @@ export = function register(RED: NodeAPI): void {
       progress.set(key, { done: 0, total: records.length });
       showProgress();
       let results: WriteResult[];
+      const bulk = (def.bulk === true || def.bulk === "true") && operation !== "delete";
       try {
-        results = await writeRecords(client, {
+        results = bulk
+          ? await bulkWriteRecords(client, {
+              operation,
+              module,
+              records,
+              findBy: operation === "upsert" ? duplicateCheckFields?.[0] ?? defaultFindBy(module) : undefined,
+              signal: jobs.signal,
+              onState: (state, id) => {
+                if (state === "COMPLETED") return;
+                node.status({ fill: "blue", shape: "ring", text: RED._("zoho-crm-write.status.bulkJob", { id, state: state.toLowerCase() }) });
+              },
+            })
+          : await writeRecords(client, {
           operation,
           module,
           records,
@@ -100,6 +116,9 @@ export = function register(RED: NodeAPI): void {
         progress.delete(key);
       }
 
+      // Stopped while a bulk job ran: nothing waits for it, but the log says which job goes on in Zoho.
+      const leftJobs = new Set(results.map((r) => (r.details as { jobId?: string } | undefined)?.jobId).filter((id): id is string => !!id));
+      for (const id of leftJobs) node.warn(RED._("zoho-crm-write.warn.bulkLeft", { id }));
       const succeeded = results.filter((r) => r.ok).map((r) => resultForOutput(r, translate));
       const failed = results.filter((r) => !r.ok).map((r) => resultForOutput(r, translate));
       const summary: WriteSummary = { module, operation, total: records.length, succeeded: succeeded.length, failed: failed.length };
@@ -136,6 +155,12 @@ export = function register(RED: NodeAPI): void {
 
   RED.nodes.registerType("zoho-crm-write", ZohoCrmWrite as unknown as (this: Node, def: NodeDef) => void);
 };
+
+/** Zoho's default duplicate-check field of the common modules, for a bulk upsert without one set. */
+function defaultFindBy(module: string): string {
+  const byModule: Record<string, string> = { Leads: "Email", Contacts: "Email", Accounts: "Account_Name", Deals: "Deal_Name" };
+  return byModule[module] ?? "Name";
+}
 
 /** msg.payload as a list of records, remembering whether it was a single record. */
 function payloadRecords(payload: unknown, operation: WriteOperation): { records: unknown[]; single: boolean } {

@@ -9,3 +9,4 @@ export * from "./metadata";
 export * from "./writes";
 export * from "./changes";
 export * from "./notifications";
+export * from "./bulk";

@@ -132,6 +132,14 @@ export const TEXTS = {
     channelId: "the channel id must be digits below 2^53",
     channelToken: "the channel token must have 1 to 50 characters",
     watchAnswer: "Zoho answered HTTP __status__ to the watch request",
+    // Bulk Read and Bulk Write
+    bulkCriteria: "bulk criteria must be an object of field values, or Zoho's Bulk Read criteria ({field: {api_name}, comparator, value} or {group_operator, group})",
+    bulkJobAnswer: "Zoho's answer about bulk job __id__ is not understood",
+    bulkJobFailed: "Zoho's bulk job __id__ ended in state __state__",
+    bulkNoOrg: "the org's id (zgid) for the upload could not be read",
+    bulkFindBy: "update and upsert in bulk need the field to find existing records by",
+    bulkUpload: "Zoho's file host did not return a file id for the upload",
+    bulkJobLeft: "stopped while Zoho's bulk job __id__ was running: it goes on in Zoho, so these records may or may not be written",
   },
   advice: {
     // Token endpoint (HTTP 200 bodies with an "error" key)
@@ -202,6 +210,9 @@ export const TEXTS = {
       "Zoho's answer could not be matched to the records, so they may or may not have been written. Check in Zoho before sending them again",
     tickEvents: "Tick at least one of created, updated and deleted",
     startFromExample: "Use now, all, or a date-time such as 2024-05-10T00:00:00+05:30",
+    BULK_JOB_FAILED: "See details for Zoho's reason. Check the module, the fields and the criteria; a job fails as a whole, so nothing of it was written",
+    bulkScopes:
+      "Bulk Read needs the scope ZohoCRM.bulk.READ (or ZohoCRM.bulk.ALL), Bulk Write ZohoCRM.bulk.CREATE (or ALL) and ZohoFiles.files.ALL: generate a grant token that includes them and press Refresh Token",
     WATCH_NOT_ACCEPTED: "Zoho did not accept the watch channel (HTTP 202). Check the module and that the public URL is an absolute http(s) address",
   },
   values: {
