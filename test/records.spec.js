@@ -400,19 +400,45 @@ describe("records: COQL", function () {
     client = simClient(sim, refreshToken);
   });
 
-  const queries = () => crmRequests(sim, COQL).map((r) => r.body.select_query);
+  const queries = () => crmRequests(sim, COQL).map((r) => r.body.select_query).filter((q) => !/COUNT\(id\)/.test(q));
+  const countQueries = () => crmRequests(sim, COQL).map((r) => r.body.select_query).filter((q) => /COUNT\(id\)/.test(q));
 
   it("pages with LIMIT/OFFSET until more_records is false", async () => {
     const pages = await collect(coqlPages(client, { query: "select Last_Name, Email from Leads where id is not null" }));
     const records = allRecords(pages);
     records.length.should.equal(2500);
     new Set(records.map((r) => r.id)).size.should.equal(2500);
-    records.map((r) => r.id).should.eql(sim.records("Leads").map((r) => r.id)); // ascending id
+    records.map((r) => r.id).should.eql(sim.records("Leads").map((r) => r.id)); // ascending id, in order
+    // The row count beside the first call, then the pages it promises, several at once.
+    countQueries().should.eql(["select COUNT(id) from Leads where id is not null"]);
     queries().should.eql([
       "select Last_Name, Email from Leads where id is not null LIMIT 200 OFFSET 0",
       "select Last_Name, Email from Leads where id is not null LIMIT 2000 OFFSET 200",
-      "select Last_Name, Email from Leads where id is not null LIMIT 2000 OFFSET 2200",
+      "select Last_Name, Email from Leads where id is not null LIMIT 300 OFFSET 2200",
     ]);
+  });
+
+  it("fetches the pages after the first several at a time, and only as many as the count says", async () => {
+    sim.setLatency(30);
+    sim.maxInFlight = 0;
+    const c = simClient(sim, refreshToken, { concurrency: 4 });
+    const pages = await collect(coqlPages(c, { query: "select Last_Name from Leads where id is not null" }));
+    allRecords(pages).map((r) => r.id).should.eql(sim.records("Leads").map((r) => r.id));
+    sim.maxInFlight.should.be.above(1);
+    sim.maxInFlight.should.be.belowOrEqual(4);
+    queries().length.should.equal(3); // 200 + 2,000 + 300: no call past the end
+    sim.setLatency(0);
+  });
+
+  it("treats a count that is too high as an upper bound, and one that is too low as a floor", async () => {
+    sim.inject({ match: { path: COQL }, status: 200, body: { data: [{ "COUNT(id)": 9000 }], info: { count: 1, more_records: false } }, times: 1 });
+    const high = allRecords(await collect(coqlPages(client, { query: "select Last_Name from Leads where id is not null" })));
+    high.length.should.equal(2500);
+    queries().length.should.be.belowOrEqual(3 + client.concurrency); // pages started on the count's word past the end, at most a window
+    sim.requests = [];
+    sim.inject({ match: { path: COQL }, status: 200, body: { data: [{ "COUNT(id)": 300 }], info: { count: 1, more_records: false } }, times: 1 });
+    const low = allRecords(await collect(coqlPages(client, { query: "select Last_Name from Leads where id is not null" })));
+    low.map((r) => r.id).should.eql(sim.records("Leads").map((r) => r.id)); // nothing lost: Zoho's more_records goes on
   });
 
   it("honours the query's own LIMIT and OFFSET (both syntaxes)", async () => {
@@ -423,10 +449,12 @@ describe("records: COQL", function () {
       "select Last_Name from Leads where id is not null order by id asc LIMIT 2000 OFFSET 10",
       "select Last_Name from Leads where id is not null order by id asc LIMIT 100 OFFSET 2010",
     ]);
+    countQueries().should.eql(["select COUNT(id) from Leads where id is not null"]); // ORDER BY left out
     sim.requests = [];
     const b = allRecords(await collect(coqlPages(client, { query: "select Last_Name from Leads where id is not null LIMIT 5, 3" })));
     b.map((r) => r.id).should.eql(ids.slice(5, 8));
     queries().should.eql(["select Last_Name from Leads where id is not null LIMIT 3 OFFSET 5"]);
+    countQueries().should.eql([]); // fits in one call: no count
   });
 
   it("stops at maxRecords with as few calls as possible", async () => {
@@ -445,7 +473,7 @@ describe("records: COQL", function () {
 
   it("yields nothing for no rows (204)", async () => {
     (await collect(coqlPages(client, { query: "select Deal_Name from Deals where id is not null" }))).should.eql([]);
-    crmRequests(sim, COQL)[0].status.should.equal(204);
+    crmRequests(sim, COQL).find((r) => !/COUNT/.test(r.body.select_query)).status.should.equal(204);
   });
 
   it("reports SYNTAX_ERROR with advice", async () => {
@@ -486,7 +514,11 @@ describe("records: Zoho's 100,000-record reach", function () {
     const pages = await collect(coqlPages(client, { query: "select Name from Projects where id is not null offset 97500" }));
     allRecords(pages).length.should.equal(2500);
     pages[pages.length - 1].capped.should.containEql({ reason: "coql_limit", limit: 100000 });
-    crmRequests(sim, COQL).map((r) => r.body.select_query.replace(/^.* LIMIT/, "LIMIT")).should.eql(["LIMIT 200 OFFSET 97500", "LIMIT 2000 OFFSET 97700", "LIMIT 300 OFFSET 99700"]);
+    crmRequests(sim, COQL)
+      .map((r) => r.body.select_query)
+      .filter((q) => !/COUNT/.test(q))
+      .map((q) => q.replace(/^.* LIMIT/, "LIMIT"))
+      .should.eql(["LIMIT 200 OFFSET 97500", "LIMIT 2000 OFFSET 97700", "LIMIT 300 OFFSET 99700"]);
   });
 });
 
@@ -587,7 +619,7 @@ describe("records: cancellation", function () {
         (async () => {
           for await (const page of make(client, controller.signal)) {
             pages.push(page);
-            if (pages.length === 2) setTimeout(() => controller.abort(), 5);
+            if (pages.length === 1) setTimeout(() => controller.abort(), 5);
           }
         })(),
       );

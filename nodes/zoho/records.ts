@@ -652,6 +652,7 @@ export async function* coqlPages(client: ZohoClient, opts: CoqlOptions): AsyncGe
       }
     };
     while (pending.length > 0) {
+      if (controller.signal.aborted) throw abortError();
       const current = pending.shift()!;
       const { records: rows, info } = await current.promise;
       const records = rows.length > wanted - delivered ? rows.slice(0, wanted - delivered) : rows;
