@@ -118,10 +118,10 @@ async function startNodeRed() {
 let flowSeq = 0;
 
 /** Deploy conn + read node (+ sinks), send one message, wait for the node's done. */
-async function runRead(RED, sim, props, { perMessage } = {}) {
+async function runRead(RED, sim, props, { perMessage, concurrency = CONCURRENCY } = {}) {
   const id = `b${++flowSeq}`;
   // The connection keeps its id for the whole run on one simulator, so its access token is reused.
-  const conn = `conn${new URL(sim.url).port}`;
+  const conn = `conn${new URL(sim.url).port}c${concurrency}`;
   const flow = [
     { id: `${id}tab`, type: "tab", label: "bench" },
     {
@@ -131,7 +131,7 @@ async function runRead(RED, sim, props, { perMessage } = {}) {
       dataCenter: "us",
       environment: "production",
       accountsUrl: sim.url,
-      concurrency: CONCURRENCY,
+      concurrency,
       credentials: { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: sim.refreshToken },
     },
     {
@@ -295,12 +295,29 @@ async function main() {
 
     // ---- part 0b: 2,000 and 20,000 records at a realistic 200 ms per call ---------------
     const realistic = [];
+    let coqlRow;
     for (const n of [2000, 20000]) {
       const slow = await startSimulator(n, 200);
       try {
         await runRead(RED, slow, { maxRecords: 1 });
         const r = await runRead(RED, slow, { output: "page" });
         if (r.records !== n) throw new Error(`${n} records: read ${r.records}`);
+        if (n === 20000) {
+          // COQL: the row count beside the first call, then the pages several at a time.
+          const coql = { operation: "coql", query: `select ${FIELDS} from Leads where id is not null`, queryType: "str", output: "page" };
+          const q = await runRead(RED, slow, coql);
+          if (q.records !== n) throw new Error(`COQL: read ${q.records} of ${n}`);
+          // Its sequential time: the same read on a connection that allows one call at a time.
+          await runRead(RED, slow, { maxRecords: 1 }, { concurrency: 1 });
+          const one = await runRead(RED, slow, coql, { concurrency: 1 });
+          coqlRow = [
+            n.toLocaleString("en-US"),
+            `${q.coqlCalls} (incl. 1 COUNT(id))`,
+            `${secs(q.ms)} s`,
+            `${secs(one.ms)} s`,
+            `${(q.ms / one.ms).toFixed(2)}× of sequential (target ≤ 0.35×)`,
+          ];
+        }
         const sequential = (r.listCalls + r.countCalls) * 200;
         const trips = idealListRoundTrips(n, CONCURRENCY);
         realistic.push([
@@ -320,6 +337,7 @@ async function main() {
       ["records", "calls", "wall time", "ideal (critical path)", "all sequential", "ratio"],
       realistic,
     );
+    if (coqlRow) table(`COQL at 200 ms per call, concurrency ${CONCURRENCY}, output page`, ["rows", "calls", "wall time", "one call at a time (concurrency 1)", "ratio"], [coqlRow]);
 
     // ---- part 1: calls and wall time ------------------------------------------------------
     let sim = await startSimulator(RECORDS, LATENCY_MS);
