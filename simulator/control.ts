@@ -19,7 +19,8 @@ import { issueGrantToken } from "./accounts";
 import { clearRecords } from "./data";
 import { resetNotifications } from "./notifications";
 import { stamp } from "./clock";
-import { Fault, FaultState, JSON_TYPE, SimState, parseMultipart } from "./state";
+import { Fault, FaultState, JSON_TYPE, SimState } from "./state";
+import { multipartSummary } from "./multipart";
 
 // ---- test-control API ------------------------------------------------------------------
 export function inject(sim: SimState, fault: Fault): void {
@@ -111,10 +112,10 @@ export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: htt
 
 export function logBody(raw: Buffer, contentType: string | undefined): unknown {
   if (raw.length === 0) return undefined;
-  const text = raw.toString("utf8");
   const ct = (contentType ?? "").toLowerCase();
+  if (ct.includes("multipart/form-data")) return multipartSummary(raw, contentType ?? "");
+  const text = raw.toString("utf8");
   if (ct.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
-  if (ct.includes("multipart/form-data")) return parseMultipart(raw, contentType ?? "");
   try {
     return JSON.parse(text);
   } catch {

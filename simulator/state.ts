@@ -82,21 +82,6 @@ export function jsonBody(ctx: Ctx): unknown {
   }
 }
 
-export function parseMultipart(raw: Buffer, contentType: string): Record<string, string> {
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
-  const out: Record<string, string> = {};
-  if (!m) return out;
-  const boundary = `--${m[1] ?? m[2]}`;
-  for (const part of raw.toString("utf8").split(boundary)) {
-    const idx = part.indexOf("\r\n\r\n");
-    if (idx < 0) continue;
-    const name = /name="([^"]*)"/i.exec(part.slice(0, idx));
-    if (!name) continue;
-    out[name[1]] = part.slice(idx + 4).replace(/\r\n$/, "");
-  }
-  return out;
-}
-
 /** The callback machinery's internal state (notifications.ts). */
 export class Delivery {
   /** callbacks queued, held, delayed or in flight */
