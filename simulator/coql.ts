@@ -4,6 +4,9 @@
 // Conditions: = != <> > >= < <= , [not] like '%x%'|'x%'|'%x'|'x', [not] in (...), is [not] null,
 // [not] between a and b, and/or with parentheses. Following the COQL docs, more than two conditions
 // at one level must be nested pairwise ((A and B) and C); a flat "A and B and C" is a SYNTAX_ERROR.
+// Aggregates: only COUNT(column) (any case, e.g. COUNT(id), count(Email)) [as alias], and only on its own
+// (no GROUP BY): one row {"COUNT(id)": N} keyed by the expression as written (or the alias), counting the
+// rows the where clause matches (COUNT(field): those whose field is not empty). SUM/MIN/MAX/AVG are refused.
 import { ApiError, Rec, compareIds } from "./util";
 import { ModuleStore, FieldKind } from "./store";
 import { lower, numericOf, lookupId } from "./criteria";
@@ -91,6 +94,8 @@ interface Literal {
 export interface CoqlQuery {
   store: ModuleStore;
   columns: Path[];
+  /** COUNT(...) columns: the answer is one row of counts instead of records */
+  counts: Array<{ key: string; path: Path }>;
   where: Pred;
   order: Array<{ path: Path; desc: boolean }>;
   limit: number;
@@ -133,15 +138,18 @@ class CoqlParser {
   parse(): CoqlQuery {
     this.expectKw("select", "select");
     const colToks: Tok[] = [];
+    const countToks: Array<{ key: string; arg: Tok }> = [];
     for (;;) {
       const t = this.next();
       if (t.t === "punct" && t.v === "*") throw syntaxError(this.q, t, { reason: "select * is not supported" });
       if ((t.t !== "ident" && t.t !== "str") || (t.t === "ident" && KEYWORDS.has(t.v.toLowerCase()))) throw syntaxError(this.q, t, { clause: "select" });
-      if (this.peek().t === "punct" && this.peek().v === "(") throw syntaxError(this.q, t, { reason: "aggregate functions are not supported by the simulator" });
-      colToks.push(t);
+      if (this.peek().t === "punct" && this.peek().v === "(") countToks.push(this.parseCount(t));
+      else colToks.push(t);
       if (this.peek().t === "punct" && this.peek().v === ",") { this.i++; continue; }
       break;
     }
+    if (countToks.length && colToks.length) throw syntaxError(this.q, colToks[0], { reason: "columns next to an aggregate need group by, which the simulator does not support" });
+    if (countToks.length > 5) throw new ApiError(400, "LIMIT_EXCEEDED", { clause: "select", limit: 5 }, "aggregate function limit exceeded");
     this.expectKw("from", "from");
     const modTok = this.next();
     if (modTok.t !== "ident" && modTok.t !== "str") throw syntaxError(this.q, modTok, { clause: "from" });
@@ -150,10 +158,11 @@ class CoqlParser {
     this.store = store;
     if (colToks.length > 50) throw new ApiError(400, "LIMIT_EXCEEDED", { clause: "select", limit: 50 }, "select column limit exceeded");
     const columns = colToks.map((t) => this.resolve(t));
+    const counts = countToks.map((c) => ({ key: c.key, path: this.resolve(c.arg) }));
     const seen = new Set<string>();
-    for (const c of columns) {
-      if (seen.has(c.name)) throw new ApiError(400, "DUPLICATE_DATA", { column_name: c.name }, "duplicate column given");
-      seen.add(c.name);
+    for (const name of [...columns.map((c) => c.name), ...counts.map((c) => c.key)]) {
+      if (seen.has(name)) throw new ApiError(400, "DUPLICATE_DATA", { column_name: name }, "duplicate column given");
+      seen.add(name);
     }
     if (!this.acceptKw("where")) {
       throw new ApiError(400, "SYNTAX_ERROR", { clause: "where" }, "error occurred while parsing the query: does not contain either proper criteria, base table, or the where clause");
@@ -205,7 +214,23 @@ class CoqlParser {
     if (lim < 1) throw syntaxError(this.q, undefined, { clause: "limit" });
     if (lim > COQL_MAX_LIMIT) throw new ApiError(400, "LIMIT_EXCEEDED", { clause: "limit", limit: COQL_MAX_LIMIT }, "limit exceeded");
     if (off + lim > COQL_MAX_RECORDS) throw new ApiError(400, "LIMIT_EXCEEDED", { clause: "offset", limit: COQL_MAX_RECORDS }, "Max records limit exceeded");
-    return { store, columns, where, order, limit: lim, offset: off, usesDefaultOrder: order.length === 0 || (order.length === 1 && order[0].path.name === "id" && !order[0].desc) };
+    return { store, columns, counts, where, order, limit: lim, offset: off, usesDefaultOrder: order.length === 0 || (order.length === 1 && order[0].path.name === "id" && !order[0].desc) };
+  }
+
+  /** COUNT(column) [as alias], the function name token `fn` already read; other aggregates are refused */
+  parseCount(fn: Tok): { key: string; arg: Tok } {
+    if (fn.t !== "ident" || fn.v.toLowerCase() !== "count") throw syntaxError(this.q, fn, { reason: "only the COUNT aggregate is supported by the simulator" });
+    this.expectPunct("(");
+    const arg = this.next();
+    if ((arg.t !== "ident" && arg.t !== "str") || (arg.t === "ident" && KEYWORDS.has(arg.v.toLowerCase()))) throw syntaxError(this.q, arg, { clause: "select" });
+    this.expectPunct(")");
+    let key = `${fn.v}(${arg.v})`;
+    if (this.acceptKw("as")) {
+      const alias = this.next();
+      if ((alias.t !== "ident" && alias.t !== "str") || (alias.t === "ident" && KEYWORDS.has(alias.v.toLowerCase()))) throw syntaxError(this.q, alias, { clause: "select" });
+      key = alias.v;
+    }
+    return { key, arg };
   }
 
   intTok(clause: string): number {
@@ -470,6 +495,15 @@ function sortValue(path: Path, r: Rec): number | string | null {
 /** Run a parsed query; returns the page of rows (projected) and whether more rows exist. */
 export function runCoql(q: CoqlQuery): { rows: Array<Record<string, unknown>>; more: boolean } {
   const all = q.store.idOrder();
+  if (q.counts.length) {
+    const row: Record<string, unknown> = {};
+    for (const c of q.counts) row[c.key] = 0;
+    for (const r of all) {
+      if (!q.where(r)) continue;
+      for (const c of q.counts) if (c.path.kind === "id" || !isNullish(c.path.get(r))) (row[c.key] as number)++;
+    }
+    return { rows: q.offset === 0 ? [row] : [], more: false };
+  }
   let matched: Rec[];
   const need = q.offset + q.limit + 1;
   if (q.usesDefaultOrder) {
