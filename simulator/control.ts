@@ -19,7 +19,7 @@ import { issueGrantToken } from "./accounts";
 import { clearRecords } from "./data";
 import { resetNotifications } from "./notifications";
 import { stamp } from "./clock";
-import { Fault, FaultState, JSON_TYPE, SimState } from "./state";
+import { Fault, FaultState, JSON_TYPE, SimState, isCrmPath } from "./state";
 import { multipartSummary } from "./multipart";
 
 // ---- test-control API ------------------------------------------------------------------
@@ -42,6 +42,7 @@ export function reset(sim: SimState): void {
   sim.refreshTokens.clear();
   sim.accessTokens.clear();
   resetNotifications(sim);
+  sim.bulk.reset();
   sim.hidden.clear();
   sim.views.clear();
   sim.clock.real();
@@ -162,7 +163,7 @@ export function handleSim(sim: SimState, req: http.IncomingMessage, res: http.Se
     for (const m of sim.modules.values()) if (m.apiSupported) records[m.apiName] = m.byId.size;
     return send(200, {
       requests: sim.requests.length,
-      crm_requests: sim.requests.filter((r) => r.path.startsWith("/crm/")).length,
+      crm_requests: sim.requests.filter((r) => isCrmPath(r.path)).length,
       token_requests: sim.requests.filter((r) => r.path.startsWith("/oauth/")).length,
       by_endpoint: byEndpoint,
       by_status: byStatus,
