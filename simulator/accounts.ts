@@ -10,7 +10,8 @@
  */
 import { ModuleStore } from "./store";
 import { ApiError, isPlainObject, zohoToken } from "./util";
-import { AccessRec, Ctx, RefreshRec, Result, SimState, header, parseMultipart } from "./state";
+import { AccessRec, Ctx, RefreshRec, Result, SimState, header } from "./state";
+import { multipartFields } from "./multipart";
 
 export const DEFAULT_SCOPE =
   "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.users.READ ZohoCRM.org.READ ZohoCRM.coql.READ ZohoSearch.securesearch.READ";
@@ -57,7 +58,7 @@ export function processOAuth(sim: SimState, ctx: Ctx): Result {
   const params: Record<string, string> = { ...ctx.query };
   const ct = (header(ctx.headers, "content-type") ?? "").toLowerCase();
   if (ctx.raw.length) {
-    if (ct.includes("multipart/form-data")) Object.assign(params, parseMultipart(ctx.raw, header(ctx.headers, "content-type") ?? ""));
+    if (ct.includes("multipart/form-data")) Object.assign(params, multipartFields(ctx.raw, header(ctx.headers, "content-type") ?? ""));
     else if (ct.includes("application/json")) {
       try {
         const j = JSON.parse(ctx.raw.toString("utf8"));

@@ -19,7 +19,8 @@ import { issueGrantToken } from "./accounts";
 import { clearRecords } from "./data";
 import { resetNotifications } from "./notifications";
 import { stamp } from "./clock";
-import { Fault, FaultState, JSON_TYPE, SimState, parseMultipart } from "./state";
+import { Fault, FaultState, JSON_TYPE, SimState, isCrmPath } from "./state";
+import { multipartSummary } from "./multipart";
 
 // ---- test-control API ------------------------------------------------------------------
 export function inject(sim: SimState, fault: Fault): void {
@@ -41,6 +42,7 @@ export function reset(sim: SimState): void {
   sim.refreshTokens.clear();
   sim.accessTokens.clear();
   resetNotifications(sim);
+  sim.bulk.reset();
   sim.hidden.clear();
   sim.views.clear();
   sim.clock.real();
@@ -111,10 +113,10 @@ export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: htt
 
 export function logBody(raw: Buffer, contentType: string | undefined): unknown {
   if (raw.length === 0) return undefined;
-  const text = raw.toString("utf8");
   const ct = (contentType ?? "").toLowerCase();
+  if (ct.includes("multipart/form-data")) return multipartSummary(raw, contentType ?? "");
+  const text = raw.toString("utf8");
   if (ct.includes("application/x-www-form-urlencoded")) return Object.fromEntries(new URLSearchParams(text));
-  if (ct.includes("multipart/form-data")) return parseMultipart(raw, contentType ?? "");
   try {
     return JSON.parse(text);
   } catch {
@@ -161,7 +163,7 @@ export function handleSim(sim: SimState, req: http.IncomingMessage, res: http.Se
     for (const m of sim.modules.values()) if (m.apiSupported) records[m.apiName] = m.byId.size;
     return send(200, {
       requests: sim.requests.length,
-      crm_requests: sim.requests.filter((r) => r.path.startsWith("/crm/")).length,
+      crm_requests: sim.requests.filter((r) => isCrmPath(r.path)).length,
       token_requests: sim.requests.filter((r) => r.path.startsWith("/oauth/")).length,
       by_endpoint: byEndpoint,
       by_status: byStatus,

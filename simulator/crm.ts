@@ -7,6 +7,7 @@
  *   writes (insert, update, upsert, delete)         writes.ts
  *   settings/modules, settings/fields, org, users   metadata-api.ts
  *   GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch notifications.ts
+ *   /crm/bulk/v8/read|write…, POST /crm/v8/upload, bulk write results  bulk-api.ts (bulk-read.ts, bulk-write.ts)
  *
  * Reads go to the records as the API sees them (ui.ts visibleStore: sim.ui changes made with visibleAfterMs stay
  * hidden for a while); writes go to the stored records.
@@ -21,6 +22,7 @@ import { deleteRecords, write } from "./writes";
 import { orgBody, settingsFields, settingsModules, usersList } from "./metadata-api";
 import { watch, watchScopes } from "./notifications";
 import { visibleStore } from "./ui";
+import { bulkRoute, processBulk } from "./bulk-api";
 import { Ctx, Result, SimState } from "./state";
 
 export function processCrm(sim: SimState, ctx: Ctx): Result {
@@ -28,6 +30,8 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
   if (limit > 0 && sim.inFlight > limit) {
     return { status: 429, body: errorBody("TOO_MANY_REQUESTS", {}, "too many requests: concurrency limit exceeded") };
   }
+  const bulk = bulkRoute(ctx.path);
+  if (bulk) return processBulk(sim, ctx, authenticate(sim, ctx), bulk);
   const m = /^\/crm\/v8\/(.+)$/.exec(ctx.path);
   const notFound = new ApiError(404, "INVALID_URL_PATTERN", {}, "Please check if the URL trying to access is a correct one");
   if (!m) throw notFound;

@@ -8,8 +8,17 @@
  *   crm.ts           CRM API routing (base /crm/v8, header "Authorization: Zoho-oauthtoken <token>")
  *   records.ts       GET /crm/v8/{module}[/{id}], /{module}/actions/count, /{module}/search, /{module}/deleted;
  *                    the If-Modified-Since rule (exclusive), sort ties
- *   coql-api.ts      POST /crm/v8/coql (the parser and engine: coql.ts)
+ *   coql-api.ts      POST /crm/v8/coql (the parser and engine: coql.ts; COUNT(…) aggregates)
  *   writes.ts        POST/PUT/DELETE /crm/v8/{module}[/{id}], POST /crm/v8/{module}/upsert
+ *   bulk-api.ts      routing of the Bulk APIs (every one a CRM call: auth, latency, faults, log, in-flight, credits):
+ *     bulk-read.ts     POST /crm/bulk/v8/read, GET /crm/bulk/v8/read/{id}[/result] (ZIP of a CSV, 10 downloads/min);
+ *                      field paths, criteria and CSV values: bulk-criteria.ts
+ *     bulk-write.ts    POST /crm/v8/upload (Zoho's file host content.zohoapis.{dc}, here the simulator's own URL),
+ *                      POST /crm/bulk/v8/write, GET /crm/bulk/v8/write/{id}, the result ZIP at its download_url
+ *     bulk-jobs.ts     sim.bulk: job states over time (stepMs, pause/resume/advance/complete), pageSize,
+ *                      downloadWindowMs, failNext, jobs, files
+ *     zip-csv.ts       streamed ZIP-of-CSV downloads and upload reading (fflate, csv-stringify, csv-parse);
+ *                      multipart.ts: binary-safe multipart/form-data
  *   metadata-api.ts  GET /crm/v8/settings/modules, /settings/fields, /org, /users
  *   notifications.ts GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch; callbacks to notify_url (loopback only),
  *                    sim.callbacks, sim.injectCallbackFault, sim.callbacksSettled
@@ -27,11 +36,12 @@
  */
 import * as http from "http";
 import * as net from "net";
+import { pipeline } from "stream";
 import { URL } from "url";
 import { ModuleInput, FieldInput } from "./store";
 import { DEMO_MODULES } from "./metadata";
 import { ApiError, Rec, defaultErrorFor, errorBody, statusForCode, zohoToken } from "./util";
-import { Ctx, Fault, JSON_TYPE, RequestLogEntry, Result, SimState, SimulatorOptions, header } from "./state";
+import { Ctx, Fault, JSON_TYPE, RequestLogEntry, Result, SimState, SimulatorOptions, header, isCrmPath } from "./state";
 import * as accounts from "./accounts";
 import * as control from "./control";
 import * as data from "./data";
@@ -48,6 +58,7 @@ export type { SimulatorOptions, Fault, RequestLogEntry } from "./state";
 export type { CallbackFault, CallbackLogEntry } from "./notifications";
 export type { UiOptions } from "./ui";
 export type { DeletedEntry } from "./store";
+export type { BulkJob, BulkFailure, UploadedFile } from "./bulk-jobs";
 export { DEFAULT_SCOPE } from "./accounts";
 
 export class ZohoSimulator extends SimState {
@@ -86,6 +97,7 @@ export class ZohoSimulator extends SimState {
 
   stop(): Promise<void> {
     notifications.resetNotifications(this, true);
+    this.bulk.stopTimers();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const server = this.server;
@@ -211,7 +223,7 @@ export class ZohoSimulator extends SimState {
       req.on("end", () => control.handleSim(this, req, res, path, query));
       return;
     }
-    const isCrm = path.startsWith("/crm/");
+    const isCrm = isCrmPath(path);
     const isToken = path.startsWith("/oauth/");
     const finished = isCrm ? control.trackInFlight(this, req, res) : () => undefined;
     const entry: RequestLogEntry = { method, path, query, headers: { ...req.headers }, at };
@@ -291,9 +303,14 @@ export class ZohoSimulator extends SimState {
     };
     const write = () => {
       entry.status = r.status;
+      const headers: Record<string, string> = { Date: new Date(this.clock.now()).toUTCString(), ...(r.headers ?? {}) };
+      if (r.stream && res.socket && !res.socket.destroyed && !res.writableEnded) {
+        // a streamed answer (bulk downloads) is in flight until its last byte is written or the client goes away
+        res.writeHead(r.status, headers);
+        return void pipeline(r.stream(), res, () => finished());
+      }
       finished();
       if (!res.socket || res.socket.destroyed || res.writableEnded) return;
-      const headers: Record<string, string> = { Date: new Date(this.clock.now()).toUTCString(), ...(r.headers ?? {}) };
       if (r.body === undefined) {
         res.writeHead(r.status, headers);
         res.end();

@@ -7,11 +7,13 @@
  */
 import * as http from "http";
 import { URL } from "url";
+import { Readable } from "stream";
 import { ModuleStore } from "./store";
 import type { CallbackFault, CallbackLogEntry, Change, Channel, Outgoing } from "./notifications";
 import type { Hidden } from "./ui";
 import { ApiError, DEFAULT_UTC_OFFSET_MIN, ORG_TIME_ZONE, randomHex } from "./util";
 import { SimClock } from "./clock";
+import { BulkJobs } from "./bulk-jobs";
 
 export interface SimulatorOptions {
   accessTokenTtlSeconds?: number;
@@ -53,6 +55,8 @@ export interface Result {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** a streamed body (bulk downloads): made once the answer is due, piped to the client; `body` is ignored */
+  stream?: () => Readable;
 }
 
 export interface GrantRec { clientId: string; scope: string; expiresAt: number; used: boolean }
@@ -68,33 +72,30 @@ export interface Ctx {
   raw: Buffer;
 }
 
+/** The path of a bulk write job's result (its download_url's path): /v8/crm/{domain_name}/bulk-write/{id}/{id}.zip */
+export const WRITE_RESULT_PATH = /^\/v8\/crm\/([^/]+)\/bulk-write\/(\d+)\/(\d+)\.zip$/;
+
+/** Paths answered as CRM calls (authentication, latency, faults, in-flight, credits): /crm/… and bulk write results. */
+export function isCrmPath(path: string): boolean {
+  return path.startsWith("/crm/") || WRITE_RESULT_PATH.test(path);
+}
+
 export function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** A request's JSON body; 400 INVALID_DATA when it is not JSON. */
-export function jsonBody(ctx: Ctx): unknown {
+/** A request's JSON body; 400 INVALID_DATA when it is not JSON. With `requireJsonType` (the bulk APIs), a
+ *  Content-Type other than application/json is 415 MEDIA_TYPE_NOT_SUPPORTED first. */
+export function jsonBody(ctx: Ctx, requireJsonType = false): unknown {
+  if (requireJsonType && !/^application\/json\s*(;|$)/i.test(header(ctx.headers, "content-type") ?? "")) {
+    throw new ApiError(415, "MEDIA_TYPE_NOT_SUPPORTED", {}, "Media type is not supported");
+  }
   try {
     return JSON.parse(ctx.raw.toString("utf8"));
   } catch {
     throw new ApiError(400, "INVALID_DATA", {}, "body is not a valid JSON");
   }
-}
-
-export function parseMultipart(raw: Buffer, contentType: string): Record<string, string> {
-  const m = /boundary=(?:"([^"]+)"|([^;]+))/i.exec(contentType);
-  const out: Record<string, string> = {};
-  if (!m) return out;
-  const boundary = `--${m[1] ?? m[2]}`;
-  for (const part of raw.toString("utf8").split(boundary)) {
-    const idx = part.indexOf("\r\n\r\n");
-    if (idx < 0) continue;
-    const name = /name="([^"]*)"/i.exec(part.slice(0, idx));
-    if (!name) continue;
-    out[name[1]] = part.slice(idx + 4).replace(/\r\n$/, "");
-  }
-  return out;
 }
 
 /** The callback machinery's internal state (notifications.ts). */
@@ -123,6 +124,8 @@ export class SimState {
   creditsUsed = 0;
   /** the org's clock (clock.ts): every org timestamp comes from it */
   readonly clock = new SimClock();
+  /** Bulk Read / Bulk Write jobs and their settings (bulk-jobs.ts): sim.bulk.stepMs, pageSize, failNext, jobs, … */
+  readonly bulk = new BulkJobs();
   /** notification channels by channel_id (notifications.ts) */
   channels = new Map<string, Channel>();
   /** every notification callback attempt, in the order sent (notifications.ts) */

@@ -75,6 +75,53 @@ function convertValue(sim: SimState, store: ModuleStore, f: FieldMeta, v: unknow
   }
 }
 
+/**
+ * The checks of one record to write, in Zoho's order: mandatory fields (all of them on insert, the ones given on
+ * update), then each value's type (unknown, read-only and system fields are ignored), then unique fields. Returns the
+ * converted values, or the errors: the first one only, or every one with `all` (bulk writes list them all).
+ */
+export function checkRecord(
+  sim: SimState,
+  store: ModuleStore,
+  raw: Record<string, unknown>,
+  existing: Rec | undefined,
+  p: string,
+  all = false,
+): { values: Record<string, unknown> } | { errors: Array<Record<string, unknown>> } {
+  const errors: Array<Record<string, unknown>> = [];
+  const isInsert = !existing;
+  for (const m of store.mandatory) {
+    const has = Object.prototype.hasOwnProperty.call(raw, m);
+    const v = raw[m];
+    const empty = v === null || v === undefined || (typeof v === "string" && v.trim() === "");
+    if ((isInsert && empty) || (!isInsert && has && empty)) {
+      errors.push(errorBody("MANDATORY_NOT_FOUND", { api_name: m, json_path: `${p}.${m}` }, "required field not found"));
+      if (!all) return { errors };
+    }
+  }
+  const values: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const f = store.fieldMap.get(k);
+    if (!f || f.read_only || k === "id") continue;
+    if (["Created_Time", "Modified_Time", "Created_By", "Modified_By"].includes(k)) continue;
+    if (v === undefined) continue;
+    const c = convertValue(sim, store, f, v, `${p}.${k}`);
+    if ("error" in c) {
+      errors.push(c.error);
+      if (!all) return { errors };
+    } else values[k] = c.value;
+  }
+  for (const u of store.unique) {
+    if (!(u in values) || normKey(values[u]) === null) continue;
+    const other = store.findBy(u, values[u]).find((id) => id !== existing?.id);
+    if (other) {
+      errors.push(errorBody("DUPLICATE_DATA", { api_name: u, json_path: `${p}.${u}`, duplicate_record: { id: other, module: { api_name: store.apiName } } }, "duplicate data"));
+      if (!all) return { errors };
+    }
+  }
+  return errors.length ? { errors } : { values };
+}
+
 function success(sim: SimState, rec: Rec, message: string, approval: boolean): Record<string, unknown> {
   const details: Record<string, unknown> = {
     Modified_Time: rec.Modified_Time,
@@ -134,45 +181,12 @@ export function write(sim: SimState, store: ModuleStore, op: "insert" | "update"
       }
     }
     const isInsert = !existing;
-    // mandatory fields
-    for (const m of store.mandatory) {
-      const has = Object.prototype.hasOwnProperty.call(raw, m);
-      const v = raw[m];
-      const empty = v === null || v === undefined || (typeof v === "string" && v.trim() === "");
-      if ((isInsert && empty) || (!isInsert && has && empty)) {
-        results.push(errorBody("MANDATORY_NOT_FOUND", { api_name: m, json_path: `${p}.${m}` }, "required field not found"));
-        return;
-      }
+    const checked = checkRecord(sim, store, raw, existing, p);
+    if ("errors" in checked) {
+      results.push(checked.errors[0]);
+      return;
     }
-    // types (unknown and read-only fields are ignored)
-    const values: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(raw)) {
-      const f = store.fieldMap.get(k);
-      if (!f || f.read_only || k === "id") continue;
-      if (["Created_Time", "Modified_Time", "Created_By", "Modified_By"].includes(k)) continue;
-      if (v === undefined) continue;
-      const c = convertValue(sim, store, f, v, `${p}.${k}`);
-      if ("error" in c) {
-        results.push(c.error);
-        return;
-      }
-      values[k] = c.value;
-    }
-    // unique fields
-    for (const u of store.unique) {
-      if (!(u in values) || normKey(values[u]) === null) continue;
-      const other = store.findBy(u, values[u]).find((id) => id !== existing?.id);
-      if (other) {
-        results.push(
-          errorBody(
-            "DUPLICATE_DATA",
-            { api_name: u, json_path: `${p}.${u}`, duplicate_record: { id: other, module: { api_name: store.apiName } } },
-            "duplicate data",
-          ),
-        );
-        return;
-      }
-    }
+    const values = checked.values;
     if (isInsert) {
       const rec = buildRecord(sim, store, values, nowMs, nowMs);
       store.insert(rec);
