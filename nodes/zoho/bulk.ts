@@ -115,13 +115,18 @@ interface JobAnswer {
   detail?: unknown;
 }
 
+/**
+ * A job from Zoho's answer. Bulk Read wraps it in `data[0]` (`details` when just created, with
+ * `state`); Bulk Write answers the job itself (`details` when just created, with `status`).
+ */
 function jobOf(data: unknown): JobAnswer | undefined {
-  const entry = data && typeof data === "object" && Array.isArray((data as { data?: unknown }).data) ? (data as { data: unknown[] }).data[0] : undefined;
-  if (!isRecordObject(entry)) return undefined;
-  const details = isRecordObject(entry.details) ? entry.details : entry;
-  const id = typeof details.id === "string" || typeof details.id === "number" ? String(details.id) : undefined;
+  const wrapped = isRecordObject(data) && Array.isArray(data.data) ? data.data[0] : data;
+  if (!isRecordObject(wrapped)) return undefined;
+  const job = isRecordObject(wrapped.details) && wrapped.details.id !== undefined ? wrapped.details : wrapped;
+  const id = typeof job.id === "string" || typeof job.id === "number" ? String(job.id) : undefined;
   if (!id || !isRecordId(id)) return undefined;
-  return { id, state: String(details.state ?? ""), result: isRecordObject(details.result) ? (details.result as JobAnswer["result"]) : undefined, detail: details };
+  const state = String(job.state ?? (wrapped === job ? job.status : undefined) ?? "ADDED").toUpperCase();
+  return { id, state: state === "INPROGRESS" ? "IN PROGRESS" : state, result: isRecordObject(job.result) ? (job.result as JobAnswer["result"]) : undefined, detail: job };
 }
 
 /** Poll a job until it ends; FAILURE is an error naming the job and Zoho's reason. */
@@ -145,12 +150,17 @@ async function waitForJob(client: ZohoClient, kind: "read" | "write", jobId: str
   }
 }
 
-/** The job's result as a byte stream: the download URL Zoho named, checked, below /crm/bulk/v8. */
-async function download(client: ZohoClient, kind: "read" | "write", job: JobAnswer, signal?: AbortSignal): Promise<Readable> {
+/**
+ * The job's result as a byte stream. Bulk Read names a path below /crm/bulk/v8; Bulk Write an
+ * absolute URL on Zoho's download host, which the client checks before the token goes with it.
+ */
+async function download(client: ZohoClient, job: JobAnswer, signal?: AbortSignal): Promise<Readable> {
   const url = job.result?.download_url ?? "";
-  const m = /^(?:https?:\/\/[^/]+)?\/crm\/bulk\/v8(\/(?:read|write)\/\d{1,25}\/result)$/.exec(url);
-  if (!m) throw new ZohoError({ code: "UNEXPECTED_RESPONSE", key: "bulkJobAnswer", params: { id: job.id } });
-  const res = await client.request<Readable>({ method: "GET", api: "bulk", path: m[1], stream: true, signal });
+  const path = /^\/crm\/bulk\/v8(\/(?:read|write)\/\d{1,25}\/result)$/.exec(url);
+  if (!path && !/^https:\/\/|^http:\/\//.test(url)) throw new ZohoError({ code: "UNEXPECTED_RESPONSE", key: "bulkJobAnswer", params: { id: job.id } });
+  const res = path
+    ? await client.request<Readable>({ method: "GET", api: "bulk", path: path[1], stream: true, signal })
+    : await client.request<Readable>({ method: "GET", path: "/download", url, stream: true, signal });
   return res.data as Readable;
 }
 
@@ -291,7 +301,7 @@ async function* bulkRead(client: ZohoClient, opts: BulkReadOptions): AsyncGenera
     opts.onState?.((job.state || "ADDED") as BulkState, job.id);
     const done = await waitForJob(client, "read", job.id, opts);
     opts.onState?.("DOWNLOADING", job.id, { count: done.result?.count });
-    const body = await download(client, "read", done, opts.signal);
+    const body = await download(client, done, opts.signal);
     let chunk: ZohoRecord[] = [];
     const info = { more_records: !!done.result?.more_records, count: done.result?.count, job_id: job.id, job_page: done.result?.page ?? jobPage };
     try {
@@ -467,16 +477,36 @@ async function writeJob(client: ZohoClient, opts: BulkWriteOptions, findBy: stri
   const fileId = typeof details.file_id === "string" || typeof details.file_id === "number" ? String(details.file_id) : "";
   if (!fileId) throw new ZohoError({ code: "UNEXPECTED_RESPONSE", key: "bulkUpload" });
 
+  // A lookup given as {id} is matched by id (Zoho needs find_by on a lookup's mapping).
+  const lookups = new Set(columns.filter((c) => records.some((r) => isRecordObject(r[c]) && (r[c] as Record<string, unknown>).id !== undefined)));
   const resource: Record<string, unknown> = {
     type: "data",
     module: { api_name: opts.module },
     file_id: fileId,
-    field_mappings: columns.map((api_name, index) => ({ api_name, index })),
+    field_mappings: columns.map((api_name, index) => (lookups.has(api_name) ? { api_name, index, find_by: "id" } : { api_name, index })),
   };
   if (findBy) resource.find_by = findBy;
   const operation = opts.operation === "create" ? "insert" : opts.operation;
-  // Creating the job is the write: not repeated when its outcome is unknown.
-  const created = await client.request({ method: "POST", api: "bulk", path: "/write", body: { operation, resource: [resource] }, signal: opts.signal, idempotent: false });
+  // Creating the job is the write: not repeated when its outcome is unknown, and reported as
+  // unknown (not "not sent") when stopped after it went out.
+  let sent = false;
+  const created = await client
+    .request({
+      method: "POST",
+      api: "bulk",
+      path: "/write",
+      body: { operation, resource: [resource] },
+      signal: opts.signal,
+      idempotent: false,
+      onSend: () => (sent = true),
+      onNotProcessed: () => (sent = false),
+    })
+    .catch((err: unknown) => {
+      if (err instanceof ZohoError && err.code === "ABORTED" && sent) {
+        throw new ZohoError({ code: "OUTCOME_UNKNOWN", key: "bulkJobLeft", params: { id: "?" }, outcomeUnknown: true });
+      }
+      throw err;
+    });
   const job = jobOf(created.data);
   if (!job) throw new ZohoError({ code: "UNEXPECTED_RESPONSE", key: "bulkJobAnswer", params: { id: "?" }, outcomeUnknown: true });
   opts.onState?.((job.state || "ADDED") as BulkState, job.id);
@@ -491,17 +521,17 @@ async function writeJob(client: ZohoClient, opts: BulkWriteOptions, findBy: stri
     throw err;
   }
   const resultRows: Array<Record<string, string>> = [];
-  const stream = await download(client, "write", done, opts.signal);
+  const stream = await download(client, done, opts.signal);
   for await (const row of csvRows(unzipFirstCsv(stream))) resultRows.push(row);
   return records.map((_, k) => outcomeOf(resultRows[k], opts.operation));
 }
 
-/** One row of the result file: STATUS ADDED / UPDATED / SKIPPED, ID, ERRORS. */
+/** One row of the result file: STATUS ADDED / UPDATED / SKIPPED, RECORD_ID, ERRORS ("CODE-column:CODE-column"). */
 function outcomeOf(row: Record<string, string> | undefined, operation: BulkWriteOperation): Outcome {
   if (!row) return { ok: false, code: "UNEXPECTED_RESPONSE", message: "the job's result file has no row for this record", adviceKey: "unmatched" };
   const get = (name: string) => row[name] ?? row[name.toLowerCase()] ?? row[name.toUpperCase()] ?? "";
   const status = get("STATUS").toUpperCase();
-  const id = get("ID") || undefined;
+  const id = get("RECORD_ID") || get("ID") || undefined;
   if (status === "ADDED" || status === "UPDATED") {
     const out: Outcome = { ok: true, code: "SUCCESS", message: status === "ADDED" ? "record added" : "record updated", id };
     if (operation === "upsert") out.action = status === "ADDED" ? "insert" : "update";

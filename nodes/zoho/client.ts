@@ -56,6 +56,11 @@ export interface ZohoRequest {
   api?: ZohoApi;
   /** Hand the body back as a Readable (a download), not parsed. Errors (non-2xx) are still read and thrown. */
   stream?: boolean;
+  /**
+   * An absolute URL Zoho named (a bulk job's download URL) instead of `path`: used only when it is
+   * on the connection's own API host, or on a Zoho host for a connection with Zoho's own hosts.
+   */
+  url?: string;
   /** Path below /crm/v8, e.g. "/Leads" or "/settings/modules". */
   path: string;
   query?: Record<string, QueryValue>;
@@ -302,7 +307,7 @@ export class ZohoClient {
       const api = req.api ?? "crm";
       const call = this.send({
         method: req.method,
-        url: apiBaseFor(api, access.apiBase) + API_PATHS[api] + req.path + encodeQuery(req.query),
+        url: req.url !== undefined ? trustedUrl(req.url, access.apiBase) : apiBaseFor(api, access.apiBase) + API_PATHS[api] + req.path + encodeQuery(req.query),
         headers: { ...req.headers, Authorization: `Zoho-oauthtoken ${access.token}` },
         body: req.body,
         timeoutMs: this.timeoutMs,
@@ -360,6 +365,27 @@ export class ZohoClient {
       this.opts.onCredits?.(n);
     }
   }
+}
+
+/** Zoho's own hosts (API, file and download hosts) in any data center. */
+const ZOHO_HOST = /^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:zohoapis|zoho|zohocloud)\.(?:com|eu|in|com\.au|com\.cn|jp|ca|sa|uk|ae)$/;
+
+/** A URL Zoho handed out, checked before a token goes with it. */
+function trustedUrl(url: string, apiBase: string): string {
+  let target: URL;
+  let base: URL;
+  try {
+    target = new URL(url);
+    base = new URL(apiBase);
+  } catch {
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", key: "untrustedApiDomain", params: { host: "an invalid URL" } });
+  }
+  const sameHost = target.protocol === base.protocol && target.host === base.host;
+  const zohoHost = target.protocol === "https:" && ZOHO_HOST.test(target.hostname) && ZOHO_HOST.test(base.hostname);
+  if ((!sameHost && !zohoHost) || target.username || target.password) {
+    throw new ZohoError({ code: "UNTRUSTED_API_DOMAIN", key: "untrustedApiDomain", params: { host: target.host } });
+  }
+  return target.toString();
 }
 
 function isStream(value: unknown): value is import("stream").Readable {
