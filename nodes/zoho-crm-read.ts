@@ -168,7 +168,6 @@ class ReadRun {
   private lastStatus = 0;
   /** Bulk export: the job being read (for the status and the log when stopped). */
   private jobId?: string;
-  private jobCount?: number;
   private config!: ZohoConfigNode;
   private client!: ZohoClient;
 
@@ -185,7 +184,14 @@ class ReadRun {
     if (settings.operation === "get") return this.getOne();
     const { module, pages } = await this.open();
     node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
-    const cap = settings.output === "array" ? await this.sendArray(module, pages) : await this.sendSequence(module, pages);
+    let cap: ReadCap | undefined;
+    try {
+      cap = settings.output === "array" ? await this.sendArray(module, pages) : await this.sendSequence(module, pages);
+    } catch (err) {
+      // Stopped during a bulk export: nothing waits for the job; the log says which one it was.
+      if (this.jobId && this.ctx.jobs.closing) node.warn(this.ctx.RED._("zoho-crm-read.warn.bulkLeft", { id: this.jobId }));
+      throw err;
+    }
     if (cap) {
       node.status({ fill: "yellow", shape: "dot", text: this.ctx.RED._("zoho-crm-read.status.capped", { count: this.count, limit: cap.limit }) });
     } else {
@@ -311,11 +317,10 @@ class ReadRun {
       const raw = settings.criteria.value === "" || settings.criteria.value === undefined ? undefined : await this.property("criteria", settings.criteria);
       const criteria = typeof raw === "string" ? parseJsonCriteria(raw) : raw;
       const { RED, node } = this.ctx;
-      const onState = (state: BulkState, id: string, detail?: { count?: number }) => {
+      const onState = (state: BulkState, id: string) => {
         if (state === "DOWNLOADING") node.status({ fill: "blue", shape: "dot", text: RED._("zoho-crm-read.status.bulkDownloading", { id }) });
         else node.status({ fill: "blue", shape: "ring", text: RED._("zoho-crm-read.status.bulkQueued", { id, state: state.toLowerCase() }) });
         this.jobId = id;
-        if (detail?.count !== undefined) this.jobCount = detail.count;
       };
       return { module, pages: bulkReadPages(client, { module, fields, criteria, cvid: settings.cvid, maxRecords, signal, onState }) };
     }

@@ -9,7 +9,7 @@ const { ZohoClient } = require("../dist/nodes/zoho");
 const nodeRedPath = process.env.NODE_RED_PATH || require.resolve("node-red");
 helper.init(nodeRedPath, {
   // Short backoff so retry tests run in milliseconds (see README "Runtime settings").
-  zohoCrm: { retryBaseDelayMs: 5, retryMaxDelayMs: 50, throttleCooldownMs: 200 },
+  zohoCrm: { retryBaseDelayMs: 5, retryMaxDelayMs: 50, throttleCooldownMs: 200, bulkPollMs: 5 },
 });
 
 const CLIENT_ID = "1000.TESTCLIENT";

@@ -54,6 +54,7 @@ export function clientTuning(RED: NodeAPI): Partial<ZohoClientOptions> {
   if (num("requestTimeoutMs") !== undefined) out.requestTimeoutMs = num("requestTimeoutMs");
   if (num("refreshMarginMs") !== undefined) out.refreshMarginMs = num("refreshMarginMs");
   if (num("throttleCooldownMs") !== undefined) out.throttleCooldownMs = num("throttleCooldownMs");
+  if (num("bulkPollMs") !== undefined) out.bulkPollMs = num("bulkPollMs");
   const retry: Record<string, number> = {};
   for (const k of ["rateLimitRetries", "transientRetries", "baseDelayMs", "maxDelayMs"]) {
     const v = num(k === "baseDelayMs" ? "retryBaseDelayMs" : k === "maxDelayMs" ? "retryMaxDelayMs" : k);

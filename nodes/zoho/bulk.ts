@@ -131,7 +131,7 @@ function jobOf(data: unknown): JobAnswer | undefined {
 
 /** Poll a job until it ends; FAILURE is an error naming the job and Zoho's reason. */
 async function waitForJob(client: ZohoClient, kind: "read" | "write", jobId: string, opts: BulkPollOptions): Promise<JobAnswer> {
-  let wait = opts.pollMs ?? 2000;
+  let wait = opts.pollMs ?? client.bulkPollMs;
   let last = "";
   for (;;) {
     const res = await client.request({ method: "GET", api: "bulk", path: `/${kind}/${jobId}`, signal: opts.signal });

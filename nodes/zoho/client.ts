@@ -111,6 +111,8 @@ export interface ZohoClientOptions extends Omit<TokenManagerOptions, "send" | "l
   heavyConcurrency?: number;
   requestTimeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** First wait before asking a bulk job's state (doubles up to 30 s); settings.js zohoCrm.bulkPollMs. */
+  bulkPollMs?: number;
   /** Called whenever Zoho reports the API credits left (X-API-CREDITS-REMAINING). */
   onCredits?: (remaining: number) => void;
   /** Troubleshooting output (never holds a token or secret): retries at debug, every call at trace. */
@@ -163,6 +165,11 @@ export class ZohoClient {
     this.heavyLimiter = new Semaphore(Math.min(concurrency, opts.heavyConcurrency ?? HEAVY_CONCURRENCY));
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.timeoutMs = opts.requestTimeoutMs ?? 60_000;
+  }
+
+  /** First wait before asking a bulk job's state. */
+  get bulkPollMs(): number {
+    return this.opts.bulkPollMs ?? 2000;
   }
 
   /** The configured Concurrency of the connection. */
