@@ -6,6 +6,7 @@ const fs = require("fs");
 const path = require("path");
 const { startSimulator, CLIENT_ID, CLIENT_SECRET, waitFor } = require("./fixtures");
 const { startNodeRed } = require("../scripts/node-red-runtime");
+const { DEFAULT_SCOPE } = require("../dist/simulator/accounts");
 
 const dir = path.join(__dirname, "..", "examples");
 const files = fs.readdirSync(dir).filter((f) => f.endsWith(".json"));
@@ -51,7 +52,8 @@ describe("example flows in a real Node-RED", function () {
     for (const n of nodes) {
       if (n.type === "zoho-config") {
         n.accountsUrl = sim.url;
-        n.credentials = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: sim.issueRefreshToken(CLIENT_ID) };
+        // The grant a user would make for these examples, bulk scopes included.
+        n.credentials = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: sim.issueRefreshToken(CLIENT_ID, `${DEFAULT_SCOPE} ZohoCRM.bulk.ALL ZohoFiles.files.ALL`) };
       }
       if (n.type === "inject") n.once = false;
     }
@@ -98,5 +100,31 @@ describe("example flows in a real Node-RED", function () {
     (await api(`/inject/${inject.id}`, { method: "POST" })).status.should.equal(200);
     await waitFor(() => junk() === 0, { timeout: 20000, what: "the Junk Leads to be deleted" });
     sim.records("Leads").some((r) => r.Last_Name === "Keeper").should.be.true();
+  });
+
+  it("read-bulk-export-contacts.json exports every Contact to the CSV file through Bulk Read", async () => {
+    fs.rmSync("/tmp/zoho-contacts.csv", { force: true });
+    sim.bulk.stepMs = 5;
+    const contacts = sim.seedRecords("Contacts", 2300);
+    const nodes = await deploy("read-bulk-export-contacts.json");
+    const inject = nodes.find((n) => n.type === "inject");
+    (await api(`/inject/${inject.id}`, { method: "POST" })).status.should.equal(200);
+    const lines = () => (fs.existsSync("/tmp/zoho-contacts.csv") ? fs.readFileSync("/tmp/zoho-contacts.csv", "utf8").split("\n").filter(Boolean) : []);
+    await waitFor(() => lines().length === contacts.length + 1, { timeout: 30000, what: "every Contact in the file" });
+    lines()[0].should.equal("id,Last_Name,First_Name,Email,Phone,Created_Time");
+    new Set(lines().slice(1).map((l) => l.split(",")[0])).size.should.equal(contacts.length);
+  });
+
+  it("write-bulk-import-csv.json upserts the rows of a CSV file through Bulk Write", async () => {
+    sim.bulk.stepMs = 5;
+    const rows = ["Last_Name,First_Name,Email,Company", ...Array.from({ length: 300 }, (_, i) => `Import ${i},Ada,import.${i}@example.com,Acme`)];
+    fs.writeFileSync("/tmp/zoho-leads-import.csv", rows.join("\n") + "\n");
+    const nodes = await deploy("write-bulk-import-csv.json");
+    const inject = nodes.find((n) => n.type === "inject");
+    (await api(`/inject/${inject.id}`, { method: "POST" })).status.should.equal(200);
+    const held = () => sim.records("Leads").filter((r) => String(r.Email).startsWith("import."));
+    await waitFor(() => held().length === 300, { timeout: 30000, what: "the 300 Leads" });
+    sim.requests.filter((r) => r.path === "/crm/v8/upload").length.should.equal(1);
+    fs.rmSync("/tmp/zoho-leads-import.csv", { force: true });
   });
 });
