@@ -38,6 +38,7 @@ const RECORDS = option("records", "BENCH_RECORDS", 20000);
 const LATENCY_MS = option("latency", "BENCH_LATENCY_MS", 50);
 const CONCURRENCY = option("concurrency", "BENCH_CONCURRENCY", 5);
 const BIG = option("big", "BENCH_BIG_RECORDS", 100000);
+const EXPORT = option("export", "BENCH_EXPORT_RECORDS", 250000);
 const TIME_LIMIT_MS = 270_000;
 const READ_LIMIT_MS = 120_000;
 const FIELDS = "Last_Name,First_Name,Email,Company,Lead_Source,Created_Time";
@@ -52,11 +53,14 @@ const SIM_CHILD = `
 const { ZohoSimulator } = require(${JSON.stringify(path.join(dist, "simulator"))});
 (async () => {
   const [records, latency] = process.argv.slice(1).map(Number);
+  const { DEFAULT_SCOPE } = require(${JSON.stringify(path.join(dist, "simulator", "accounts"))});
   const sim = new ZohoSimulator({ latencyMs: latency });
   sim.addClient(${JSON.stringify(CLIENT_ID)}, ${JSON.stringify(CLIENT_SECRET)});
   sim.seedRecords("Leads", records);
+  sim.bulk.stepMs = 100;
   await sim.start();
-  process.stdout.write(JSON.stringify({ url: sim.url, refreshToken: sim.issueRefreshToken(${JSON.stringify(CLIENT_ID)}) }) + "\\n");
+  const refreshToken = sim.issueRefreshToken(${JSON.stringify(CLIENT_ID)}, DEFAULT_SCOPE + " ZohoCRM.bulk.ALL");
+  process.stdout.write(JSON.stringify({ url: sim.url, refreshToken }) + "\\n");
   process.stdin.on("data", () => undefined);
   process.stdin.on("end", () => sim.stop().then(() => process.exit(0)));
 })();
@@ -426,6 +430,31 @@ async function main() {
       ["output", "records", "messages", "list calls", "wall time", "RSS (start → peak)", "heap used (start → peak, with garbage)", "live heap growth (after GC)"],
       memory,
     );
+
+    // ---- part 3: bulk export, past the list's 100,000 -------------------------------------
+    sim = await startSimulator(EXPORT, 0);
+    try {
+      await runRead(RED, sim, { maxRecords: 1 });
+      const sampler = memorySampler();
+      const ids = new Set();
+      let duplicates = 0;
+      const r = await runRead(RED, sim, { operation: "bulk", fields: FIELDS, output: "record" }, {
+        perMessage: (msg) => {
+          if (ids.has(msg.payload.id)) duplicates++;
+          ids.add(msg.payload.id);
+          sampler.onRecords(1);
+        },
+      });
+      const m = sampler.stop();
+      if (r.records !== EXPORT || ids.size !== EXPORT || duplicates) throw new Error(`bulk export: ${r.records} records, ${ids.size} distinct, ${duplicates} twice`);
+      table(
+        `Bulk export (Bulk Read): ${EXPORT.toLocaleString("en-US")} Leads, ${FIELDS.split(",").length} fields, output record`,
+        ["records (each once)", "messages", "wall time", "RSS (start → peak)", "RSS growth", "live heap growth (after GC)"],
+        [[ids.size.toLocaleString("en-US"), r.messages.toLocaleString("en-US"), `${secs(r.ms)} s`, `${mb(m.baseRss)} → ${mb(m.peakRss)} MB`, `+${mb(m.peakRss - m.baseRss)} MB (target ≤ 100 MB)`, `+${mb(m.peakLive - m.baseHeap)} MB`]],
+      );
+    } finally {
+      await sim.stop();
+    }
   } finally {
     await stop();
   }
