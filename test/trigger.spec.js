@@ -36,8 +36,6 @@ async function notifyForwarder() {
   const post = (id, body) => fetch(`${url}/zoho-crm/notify/${id}`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
   return { url, post, close: () => new Promise((resolve) => server.close(resolve)) };
 }
-const completeNode = require("@node-red/nodes/core/common/24-complete.js");
-const catchNode = require("@node-red/nodes/core/common/25-catch.js");
 
 
 /** Wait until the wall clock is in a later second than now (Zoho's times have second precision). */
@@ -81,7 +79,7 @@ describe("zoho-crm-trigger node", function () {
   async function load(props, { wait = true, scope } = {}) {
     const { nodes, credentials } = flow(props, scope);
     const seen = { out: [], completed: [], caught: [], status: [] };
-    await helper.load([configNode, triggerNode, completeNode, catchNode], nodes, credentials);
+    await helper.load([configNode, triggerNode], nodes, credentials); // the helper loads the core catch and complete nodes itself
     attach(seen);
     if (wait) await waitFor(() => seen.status.some((s) => /status\.(polled|instantPolled|fallback)/.test(s.text || "")), { what: "the first poll" });
     return { seen, nodes, credentials };
