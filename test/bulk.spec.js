@@ -121,6 +121,12 @@ describe("bulk: Bulk Read exports", function () {
       (() => bulkCriteria(bad)).should.throw(/INVALID_INPUT/, JSON.stringify(bad));
     }
     typedValue("12", "integer").should.equal(12);
+    // Uploads go to the data center's file host; a proxy or the simulator keeps its own address.
+    const { apiBaseFor } = require("../dist/nodes/zoho");
+    apiBaseFor("files", "https://www.zohoapis.eu").should.equal("https://content.zohoapis.eu");
+    apiBaseFor("files", "https://sandbox.zohoapis.com.au").should.equal("https://content.zohoapis.com.au");
+    apiBaseFor("files", "http://127.0.0.1:8090").should.equal("http://127.0.0.1:8090");
+    apiBaseFor("bulk", "https://www.zohoapis.in").should.equal("https://www.zohoapis.in");
     typedValue("true", "boolean").should.be.true();
     typedValue("a;b", "multiselectpicklist").should.eql(["a", "b"]);
     typedValue("123", "lookup").should.eql({ id: "123" });
