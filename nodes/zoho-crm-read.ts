@@ -4,7 +4,7 @@
  * lives in zoho/records.ts; this file reads the settings, sends messages and shows progress.
  */
 import type { NodeAPI, Node, NodeDef, NodeMessage, NodeMessageInFlow } from "node-red";
-import { BulkState, ZohoClient, bulkReadPages, invalidInput } from "./zoho";
+import { BulkState, DeletedType, ZohoClient, bulkReadPages, countRecords, deletedPages, invalidInput, relatedPages } from "./zoho";
 import { render } from "./zoho/texts";
 import {
   RecordsPage,
@@ -46,11 +46,14 @@ interface ReadDef extends NodeDef {
   output?: string;
   criteria?: string;
   criteriaType?: string;
+  relatedList?: string;
+  relatedListType?: string;
+  deletedType?: string;
 }
 
-type Operation = "list" | "get" | "search" | "coql" | "bulk";
+type Operation = "list" | "get" | "search" | "coql" | "bulk" | "related" | "deleted" | "count";
 type Output = "array" | "page" | "record";
-const OPERATIONS: readonly Operation[] = ["list", "get", "search", "coql", "bulk"];
+const OPERATIONS: readonly Operation[] = ["list", "get", "search", "coql", "bulk", "related", "deleted", "count"];
 const OUTPUTS: readonly Output[] = ["array", "page", "record"];
 const SEARCH_BY = ["criteria", "email", "phone", "word"] as const;
 
@@ -104,6 +107,8 @@ interface ReadSettings {
   cvid?: string;
   modifiedSince: Typed;
   criteria: Typed;
+  relatedList: Typed;
+  deletedType: DeletedType;
   maxRecords: unknown;
 }
 
@@ -124,6 +129,8 @@ function readSettings(def: ReadDef): ReadSettings {
     cvid: def.cvid || undefined,
     modifiedSince: { value: def.modifiedSince, type: def.modifiedSinceType },
     criteria: { value: def.criteria, type: def.criteriaType || "json" },
+    relatedList: { value: def.relatedList, type: def.relatedListType || "str" },
+    deletedType: def.deletedType === "recycle" || def.deletedType === "permanent" ? def.deletedType : "all",
     maxRecords: def.maxRecords,
   };
 }
@@ -182,6 +189,7 @@ class ReadRun {
     if (!OPERATIONS.includes(settings.configuredOperation as Operation)) throw invalidInput("unknownOperation", { operation: String(settings.configuredOperation) });
     ({ config: this.config, client: this.client } = connectionClient(this.ctx.RED, settings.connection));
     if (settings.operation === "get") return this.getOne();
+    if (settings.operation === "count") return this.countOnly();
     const { module, pages } = await this.open();
     node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
     let cap: ReadCap | undefined;
@@ -211,6 +219,21 @@ class ReadRun {
     out.zoho = this.meta({ module, count: record ? 1 : 0, capped: false });
     this.send(out);
     this.doneStatus(record ? 1 : 0);
+  }
+
+  /** count: one call, msg.payload the number. */
+  private async countOnly(): Promise<void> {
+    const { settings, node, jobs } = this.ctx;
+    const module = moduleName(await this.property("module", settings.module));
+    const value = settings.searchValue.value === "" || settings.searchValue.value === undefined ? undefined : await this.property("search value", settings.searchValue);
+    const by = settings.searchBy;
+    node.status({ fill: "blue", shape: "dot", text: "zoho-crm-read.status.reading" });
+    const n = await countRecords(this.client, { module, [by]: value === undefined || value === null || value === "" ? undefined : by === "criteria" ? value : String(value), cvid: settings.cvid, signal: jobs.signal });
+    const out = this.msg as PartsMsg;
+    out.payload = n;
+    out.zoho = this.meta({ module, count: n, capped: false });
+    this.send(out);
+    this.doneStatus(n);
   }
 
   /** Array output: one message with every record. */
@@ -323,6 +346,16 @@ class ReadRun {
         this.jobId = id;
       };
       return { module, pages: bulkReadPages(client, { module, fields, criteria, cvid: settings.cvid, maxRecords, signal, onState }) };
+    }
+    if (settings.operation === "related") {
+      const recordId = recordIdOf(await this.property("recordId", settings.recordId));
+      const relatedList = await this.property("relatedList", settings.relatedList);
+      if (typeof relatedList !== "string") throw invalidInput("relatedList");
+      return { module, pages: relatedPages(client, { module, recordId, relatedList, fields, maxRecords, signal }) };
+    }
+    if (settings.operation === "deleted") {
+      const modifiedSince = await this.property("modifiedSince", settings.modifiedSince);
+      return { module, pages: deletedPages(client, { module, type: settings.deletedType, modifiedSince: modifiedSince as string | number | Date | undefined, maxRecords, signal }) };
     }
     if (settings.operation === "search") {
       const by = settings.searchBy;

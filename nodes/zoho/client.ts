@@ -30,11 +30,36 @@ export const API_PATH = "/crm/v8";
  * the file host for Bulk Write uploads (`content.zohoapis.<tld>`; with an accounts-URL override —
  * a proxy, the simulator — the API domain that accounts server returned).
  */
-export type ZohoApi = "crm" | "bulk" | "files";
-const API_PATHS: Record<ZohoApi, string> = { crm: API_PATH, bulk: "/crm/bulk/v8", files: API_PATH };
+export type ZohoApi = "crm" | "bulk" | "files" | "root" | "desk";
+/** Below the base: "root" is the API domain itself (the zoho-api node's CRM paths start with /crm/…). */
+const API_PATHS: Record<ZohoApi, string> = { crm: API_PATH, bulk: "/crm/bulk/v8", files: API_PATH, root: "", desk: "/api/v1" };
+
+/** Zoho Desk's host for each CRM API domain's top-level domain (zoho-crm-api.md §12). */
+const DESK_HOSTS: Record<string, string> = {
+  "zohoapis.com": "desk.zoho.com",
+  "zohoapis.eu": "desk.zoho.eu",
+  "zohoapis.in": "desk.zoho.in",
+  "zohoapis.com.au": "desk.zoho.com.au",
+  "zohoapis.com.cn": "desk.zoho.com.cn",
+  "zohoapis.jp": "desk.zoho.jp",
+  "zohoapis.ca": "desk.zohocloud.ca",
+  "zohoapis.sa": "desk.zoho.sa",
+};
 
 /** The base URL of an API for a connection's API domain. */
 export function apiBaseFor(api: ZohoApi, apiBase: string): string {
+  if (api === "desk") {
+    // Desk lives on desk.zoho.<tld>; with an accounts-URL override (a proxy, the simulator) every
+    // service is reached on the API domain that accounts server returned.
+    try {
+      const url = new URL(apiBase);
+      const m = /^(?:www|sandbox|developer)\.(zohoapis\..+)$/.exec(url.hostname);
+      const host = m ? DESK_HOSTS[m[1]] : undefined;
+      return host ? `https://${host}` : apiBase;
+    } catch {
+      return apiBase;
+    }
+  }
   if (api !== "files") return apiBase;
   try {
     const url = new URL(apiBase);
@@ -56,6 +81,8 @@ export interface ZohoRequest {
   api?: ZohoApi;
   /** Hand the body back as a Readable (a download), not parsed. Errors (non-2xx) are still read and thrown. */
   stream?: boolean;
+  /** JSON answers parsed, any other answer (a file) as a Buffer. */
+  binary?: boolean;
   /**
    * An absolute URL Zoho named (a bulk job's download URL) instead of `path`: used only when it is
    * on the connection's own API host, or on a Zoho host for a connection with Zoho's own hosts.
@@ -319,7 +346,7 @@ export class ZohoClient {
         body: req.body,
         timeoutMs: this.timeoutMs,
         signal: this.closed,
-        responseType: req.stream ? "stream" : undefined,
+        responseType: req.stream ? "stream" : req.binary ? "buffer" : undefined,
       });
       const releaseSlots = () => {
         release?.();
@@ -355,7 +382,8 @@ export class ZohoClient {
     if (req.recordResults && status === 400 && Array.isArray(body?.data)) {
       return { status, data: data as T, headers };
     }
-    const code = typeof body?.code === "string" ? body.code : statusCode(status);
+    // CRM answers {code, message}; Zoho Desk {errorCode, message}.
+    const code = typeof body?.code === "string" ? body.code : typeof body?.errorCode === "string" ? body.errorCode : statusCode(status);
     const message = typeof body?.message === "string" ? body.message : `HTTP ${status}`;
     if (code === "INVALID_TOKEN") {
       this.tokens.invalidate(access.token);
@@ -457,8 +485,30 @@ export const MAX_URL_LENGTH = 15_000;
 const SAFE_PATH = /^(?:\/[A-Za-z0-9_$.-]+)+$/;
 
 /** Defence in depth: whatever a caller builds, no request leaves the API path or grows unbounded. */
+/**
+ * A path given by a user (the zoho-api node): RFC 3986 path characters and %-escapes only, no
+ * empty, "." or ".." segments (also when percent-decoded), no scheme, query or fragment — so it can
+ * only name a resource below the service's base, never another host.
+ */
+const USER_PATH = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})+)+$/;
+
+export function isSafeUserPath(path: unknown): boolean {
+  if (typeof path !== "string" || !USER_PATH.test(path)) return false;
+  return path.split("/").slice(1).every((seg) => {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(seg);
+    } catch {
+      return false;
+    }
+    return decoded !== "." && decoded !== ".." && !decoded.includes("/") && !decoded.includes("\\");
+  });
+}
+
 function checkTarget(req: ZohoRequest): void {
-  if (typeof req.path !== "string" || !SAFE_PATH.test(req.path) || req.path.split("/").some((seg) => seg === "." || seg === "..")) {
+  const userPath = req.api === "root" || req.api === "desk";
+  const safe = userPath ? isSafeUserPath(req.path) : typeof req.path === "string" && SAFE_PATH.test(req.path) && !req.path.split("/").some((seg) => seg === "." || seg === "..");
+  if (!safe) {
     throw new ZohoError({ code: "INVALID_INPUT", key: "apiPath", advice: "" });
   }
   const length = API_PATHS[req.api ?? "crm"].length + req.path.length + encodeQuery(req.query).length;

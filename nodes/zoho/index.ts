@@ -10,3 +10,4 @@ export * from "./writes";
 export * from "./changes";
 export * from "./notifications";
 export * from "./bulk";
+export * from "./api";

@@ -9,7 +9,7 @@
  * `page_token` from the previous page's `info.next_page_token` (never both); list stops at 100,000,
  * search at 2,000 (reported as a cap). 204 and 304 mean no records.
  */
-import type { QueryValue, ZohoClient, ZohoResponse } from "./client";
+import type { QueryValue, ZohoApi, ZohoClient, ZohoResponse } from "./client";
 import { abortError } from "./concurrency";
 import { render } from "./texts";
 
@@ -68,6 +68,8 @@ export interface PlanSettings {
   window: number;
   /** A count call can size this read (it matches the read's filters) and more than one call may run at once. */
   countable: boolean;
+  /** Records reachable by page number (Zoho CRM: 2,000); past it only tokens. */
+  numberedReach?: number;
 }
 
 /** What a settled page tells the planner. */
@@ -120,7 +122,7 @@ export class PagePlanner {
 
   constructor(private readonly settings: PlanSettings) {
     const { perPage, maxRecords, reach, tokens } = settings;
-    this.numberedPages = Math.floor(PAGE_NUMBER_REACH / perPage);
+    this.numberedPages = Math.floor((settings.numberedReach ?? PAGE_NUMBER_REACH) / perPage);
     this.reachPages = tokens ? Math.floor(reach / perPage) : this.numberedPages;
     this.neededPages = Math.ceil(maxRecords / perPage);
     this.lastAllowed = Math.min(this.reachPages, this.neededPages);
@@ -213,9 +215,33 @@ export interface Fetched {
   tokens: Array<string | undefined>;
 }
 
+/** How one API pages (the default is Zoho CRM's: page/per_page/page_token, `data` and `info.more_records`). */
+export interface PagingStyle {
+  /** The query parameters that ask for one page. */
+  pageQuery(plan: PageRequest, token: string | undefined): Record<string, QueryValue>;
+  /** The items of an answer, whether more exist, and the token to the next page. */
+  readPage(res: PageAnswer, plan: PageRequest): { records: ZohoRecord[]; info: PageInfo; more: boolean; token?: string };
+  /** Records reachable by page number. */
+  numberedReach: number;
+}
+
+export const CRM_PAGING: PagingStyle = {
+  pageQuery: (plan, token) => ("page" in plan ? { page: plan.page, per_page: plan.perPage } : { page_token: token, per_page: plan.perPage }),
+  readPage: (res) => {
+    const { records, info } = recordsOf(res);
+    const token = typeof info.next_page_token === "string" && info.next_page_token ? info.next_page_token : undefined;
+    return { records, info, more: info.more_records, token };
+  },
+  numberedReach: PAGE_NUMBER_REACH,
+};
+
 export interface PagedSpec {
   client: ZohoClient;
   path: string;
+  /** Which API the path is below (default the CRM API, /crm/v8). */
+  api?: ZohoApi;
+  /** How the API pages (default Zoho CRM's). */
+  style?: PagingStyle;
   query: Record<string, QueryValue>;
   headers?: Record<string, string>;
   /** One entry per call needed for a page; undefined = no `fields` parameter. */
@@ -253,7 +279,9 @@ export async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, v
     tokens: spec.tokens,
     window: Math.max(2, client.concurrency),
     countable: !!spec.countQuery && client.concurrency > 1,
+    numberedReach: (spec.style ?? CRM_PAGING).numberedReach,
   });
+  const style = spec.style ?? CRM_PAGING;
 
   const controller = new AbortController();
   const onAbort = () => controller.abort();
@@ -269,11 +297,9 @@ export async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, v
 
   const call = (k: number, chunk: number, fields: string[] | undefined): Promise<PageAnswer> => {
     const plan = planner.request(k);
-    const query: Record<string, QueryValue> = { ...spec.query, fields: fields?.join(",") };
-    if ("page" in plan) query.page = plan.page;
-    else query.page_token = tokensOf[plan.tokenOfPage][chunk];
-    query.per_page = plan.perPage;
-    return client.request({ method: "GET", path: spec.path, query, headers: spec.headers, signal, heavy: spec.heavy, passStatuses: spec.passStatuses, owner });
+    const token = "page" in plan ? undefined : tokensOf[plan.tokenOfPage][chunk];
+    const query: Record<string, QueryValue> = { ...spec.query, fields: fields?.join(","), ...style.pageQuery(plan, token) };
+    return client.request({ method: "GET", api: spec.api, path: spec.path, query, headers: spec.headers, signal, heavy: spec.heavy, passStatuses: spec.passStatuses, owner });
   };
 
   const askCount = () => {
@@ -292,7 +318,7 @@ export async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, v
 
   const start = (k: number) => {
     const promise = Promise.all(spec.chunks.map((fields, c) => call(k, c, fields))).then((answers) => {
-      const fetched = mergeChunks(answers);
+      const fetched = mergeChunks(answers, (res) => style.readPage(res, planner.request(k)));
       tokensOf[k] = fetched.tokens;
       planner.settle(k, { more: fetched.more, received: fetched.records.length, tokensComplete: fetched.tokens.every((t) => !!t) });
       if (planner.wantsCount()) askCount();
@@ -349,10 +375,10 @@ export function recordsOf(res: PageAnswer): { records: ZohoRecord[]; info: PageI
 }
 
 /** One page read in several field chunks: chunk 0 gives the order, the others add their fields by id. */
-export function mergeChunks(responses: PageAnswer[]): Fetched {
-  const parts = responses.map(recordsOf);
+export function mergeChunks(responses: PageAnswer[], read: (res: PageAnswer) => ReturnType<PagingStyle["readPage"]> = (res) => CRM_PAGING.readPage(res, { page: 1, perPage: 0 })): Fetched {
+  const parts = responses.map(read);
   const first = parts[0];
-  const tokens = parts.map((p) => (typeof p.info.next_page_token === "string" && p.info.next_page_token ? p.info.next_page_token : undefined));
+  const tokens = parts.map((p) => p.token);
   if (parts.length > 1 && first.records.length > 0) {
     const byId = new Map<string, ZohoRecord>();
     for (const r of first.records) byId.set(String(r.id), r);
@@ -366,5 +392,5 @@ export function mergeChunks(responses: PageAnswer[]): Fetched {
       }
     }
   }
-  return { records: first.records, info: first.info, more: first.info.more_records, tokens };
+  return { records: first.records, info: first.info, more: first.more, tokens };
 }

@@ -19,7 +19,7 @@ import { ZohoError, invalidInput } from "./errors";
 import { abortError } from "./concurrency";
 import { listFields, listableFieldNames } from "./metadata";
 import { FORBIDDEN_NAMES, isFieldName, isModuleName, isRecordId } from "./names";
-import { MAX_PER_PAGE, PageInfo, RecordsPage, ReadCap, ZohoRecord, capOf, mergeChunks, pagedRead, recordsOf } from "./paging";
+import { CRM_PAGING, MAX_PER_PAGE, PageInfo, RecordsPage, ReadCap, ZohoRecord, capOf, mergeChunks, pagedRead, recordsOf } from "./paging";
 
 export { MAX_PER_PAGE, PAGE_NUMBER_REACH, PagePlanner } from "./paging";
 export type { CapReason, PageInfo, ReadCap, RecordsPage, ZohoRecord, PlanSettings, PageOutcome, PageRequest } from "./paging";
@@ -555,6 +555,113 @@ function searchParam(opts: SearchOptions): Record<string, QueryValue> {
     }
   }
   throw invalidInput("searchNeeds");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Related records, deleted records, count
+// ---------------------------------------------------------------------------------------------
+
+export interface RelatedOptions extends PagingOptions {
+  /** The parent's module and record id. */
+  module: string;
+  recordId: unknown;
+  /** The related list's API name (Contacts, Deals, Notes, Attachments, …). */
+  relatedList: string;
+  /** Field API names; empty = every field of the related module when it is one, else id. */
+  fields?: string[];
+}
+
+/** The records of a record's related list (`GET /{module}/{id}/{related list}`), paged like a list. */
+export async function* relatedPages(client: ZohoClient, opts: RelatedOptions): AsyncGenerator<RecordsPage, void, undefined> {
+  const module = assertModule(opts.module);
+  const id = recordIdOf(opts.recordId);
+  if (typeof opts.relatedList !== "string" || !isModuleName(opts.relatedList.trim())) throw invalidInput("relatedList");
+  const related = opts.relatedList.trim();
+  const maxRecords = parseMaxRecords(opts.maxRecords);
+  const perPage = perPageOf(opts.perPage);
+  if (opts.signal?.aborted) throw abortError();
+  let fields = opts.fields ?? [];
+  if (fields.length === 0) {
+    // Zoho needs the fields; the related list is usually named after its module.
+    fields = await listFields(client, related, { signal: opts.signal }).then(listableFieldNames, () => ["id"]);
+    if (fields.length === 0) fields = ["id"];
+  }
+  yield* pagedRead({
+    client,
+    path: `/${module}/${id}/${related}`,
+    query: {},
+    chunks: fieldChunks(fields),
+    heavy: false,
+    tokens: true,
+    reach: LIST_REACH,
+    capReason: "list_limit",
+    countPath: "",
+    perPage,
+    maxRecords,
+    signal: opts.signal,
+  });
+}
+
+export type DeletedType = "all" | "recycle" | "permanent";
+
+export interface DeletedOptions extends PagingOptions {
+  module: string;
+  /** all (default), recycle (recycle bin, 60 days) or permanent (120 days). */
+  type?: DeletedType;
+  modifiedSince?: string | Date | number;
+}
+
+/** Get Deleted Records, page by page (page numbers only: the API has no page tokens). */
+export async function* deletedPages(client: ZohoClient, opts: DeletedOptions): AsyncGenerator<RecordsPage, void, undefined> {
+  const module = assertModule(opts.module);
+  const type = opts.type ?? "all";
+  if (!["all", "recycle", "permanent"].includes(type)) throw invalidInput("deletedType");
+  const since = formatModifiedSince(opts.modifiedSince);
+  const maxRecords = parseMaxRecords(opts.maxRecords);
+  const perPage = perPageOf(opts.perPage);
+  if (opts.signal?.aborted) throw abortError();
+  yield* pagedRead({
+    client,
+    path: `/${module}/deleted`,
+    query: { type },
+    headers: since ? { "If-Modified-Since": since } : undefined,
+    chunks: [undefined],
+    heavy: false,
+    tokens: false,
+    reach: LIST_REACH,
+    capReason: "list_limit",
+    countPath: "",
+    perPage,
+    maxRecords,
+    signal: opts.signal,
+    passStatuses: [304],
+    style: { ...CRM_PAGING, numberedReach: LIST_REACH },
+  });
+}
+
+export interface CountOptions {
+  module: string;
+  criteria?: string | CriteriaInput;
+  email?: string;
+  phone?: string;
+  word?: string;
+  cvid?: string;
+  signal?: AbortSignal;
+}
+
+/** How many records (`GET /{module}/actions/count`): all, or by criteria, email, phone, word or custom view. One call. */
+export async function countRecords(client: ZohoClient, opts: CountOptions): Promise<number> {
+  const module = assertModule(opts.module);
+  const cvid = opts.cvid === undefined || opts.cvid === null ? "" : String(opts.cvid).trim();
+  if (cvid && !isRecordId(cvid)) throw invalidInput("cvid");
+  const given = [opts.criteria, opts.email, opts.phone, opts.word].some((v) => v !== undefined && v !== null && !(typeof v === "string" && !v.trim()));
+  const query: Record<string, QueryValue> = given ? searchParam(opts) : {};
+  if (cvid) query.cvid = cvid;
+  const res = await client.request<{ count?: unknown }>({ method: "GET", path: `/${module}/actions/count`, query, signal: opts.signal });
+  if (res.status === 204) return 0;
+  const n = Number(res.data?.count);
+  if (!Number.isSafeInteger(n) || n < 0) throw new ZohoError({ code: "UNEXPECTED_RESPONSE", key: "countAnswer", httpStatus: res.status });
+  return n;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -140,6 +140,20 @@ export const TEXTS = {
     bulkFindBy: "update and upsert in bulk need the field to find existing records by",
     bulkUpload: "Zoho's file host did not return a file id for the upload",
     bulkJobLeft: "stopped while Zoho's bulk job __id__ was running: it goes on in Zoho, so these records may or may not be written",
+    // Any Zoho API (the zoho-api node)
+    apiHeaders: "msg.headers must be an object of header names and text values (no line breaks)",
+    apiHeaderRefused: 'the header "__name__" cannot be set: the connection adds authorization itself, and requests go only to Zoho',
+    apiQuery: "msg.query must be an object of query parameters (text, numbers, booleans or lists of them)",
+    apiMultipart: "a multipart body must be an object of parts: Buffers, text, or {value, options: {filename, contentType}}",
+    apiService: "the service must be crm or desk",
+    apiMethod: 'unknown method "__method__" (use GET, POST, PUT, PATCH or DELETE)',
+    apiOrgId: "the Desk organisation id must be digits",
+    apiPlaceholder: "the path needs msg.__name__ (text or a number) for {{__name__}}",
+    apiPathInvalid: "the path must name a resource below the service's base, e.g. /crm/v8/Leads or /tickets (no host, no .. and no query)",
+    relatedList: "the related list must be its API name, e.g. Contacts, Deals, Notes or Attachments",
+    deletedType: "the deleted-records type must be all, recycle or permanent",
+    countAnswer: "Zoho's answer to the count is not a number",
+    apiScopeMissing: "Zoho refused for lack of a scope (__zoho__): add __scope__ to the grant (Self Client > Generate Code) and press Refresh Token",
   },
   advice: {
     // Token endpoint (HTTP 200 bodies with an "error" key)

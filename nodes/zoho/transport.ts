@@ -19,7 +19,7 @@ export interface HttpRequest {
    * "stream": `data` is the response body as a Readable (a download read as it arrives); the time
    * limit then covers the wait for the answer's head, and the body may not stay silent longer.
    */
-  responseType?: "json" | "stream";
+  responseType?: "json" | "stream" | "buffer";
   /** The whole exchange (connect, send, wait, download) must finish within this time. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -102,6 +102,7 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
   try {
     const isString = typeof req.body === "string" || Buffer.isBuffer(req.body);
     const stream = req.responseType === "stream";
+    const buffer = req.responseType === "buffer";
     const res = await client.request({
       method: req.method,
       url: req.url,
@@ -117,6 +118,7 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
       httpsAgent: agents.httpsAgent,
       transport,
       ...(stream ? { responseType: "stream", transformResponse: undefined, maxContentLength: Infinity, maxBodyLength: Infinity } : {}),
+      ...(buffer ? { responseType: "arraybuffer", transformResponse: undefined, maxBodyLength: Infinity } : {}),
     } as Parameters<AxiosInstance["request"]>[0]);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(res.headers ?? {})) {
@@ -130,6 +132,12 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
       body.on("data", () => stall.refresh());
       body.once("close", () => clearTimeout(stall));
       return { status: res.status, headers, data: body };
+    }
+    if (buffer) {
+      const bytes = Buffer.from(res.data as ArrayBuffer);
+      // JSON (and Zoho's error bodies) parsed; a file stays bytes.
+      const json = /json/i.test(headers["content-type"] ?? "") || (bytes.length > 0 && !headers["content-type"] && (bytes[0] === 0x7b || bytes[0] === 0x5b));
+      return { status: res.status, headers, data: bytes.length === 0 ? undefined : json ? parseBody(bytes.toString("utf8")) : bytes };
     }
     return { status: res.status, headers, data: parseBody(res.data) };
   } catch (err) {
