@@ -298,7 +298,7 @@ export async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, v
   const call = (k: number, chunk: number, fields: string[] | undefined): Promise<PageAnswer> => {
     const plan = planner.request(k);
     const token = "page" in plan ? undefined : tokensOf[plan.tokenOfPage][chunk];
-    const query: Record<string, QueryValue> = { ...spec.query, fields: fields?.join(","), ...style.pageQuery(plan, token) };
+    const query: Record<string, QueryValue> = { ...spec.query, ...(fields ? { fields: fields.join(",") } : {}), ...style.pageQuery(plan, token) };
     return client.request({ method: "GET", api: spec.api, path: spec.path, query, headers: spec.headers, signal, heavy: spec.heavy, passStatuses: spec.passStatuses, owner });
   };
 
