@@ -1,5 +1,5 @@
 // The packed tarball, installed into a fresh Node-RED user directory the way the palette manager does:
-// the four node types load with their help, translations, icon and examples.
+// the five node types load with their help, translations, icon and examples.
 "use strict";
 require("should");
 const fs = require("fs");
@@ -27,7 +27,7 @@ describe("the packed package", function () {
   });
 
   it("ships the compiled nodes with their html, locales and icon next to them, and the examples", () => {
-    for (const name of ["zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]) {
+    for (const name of ["zoho-api", "zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]) {
       files.should.containEql(`dist/nodes/${name}.js`);
       files.should.containEql(`dist/nodes/${name}.html`);
       files.should.containEql(`dist/nodes/locales/en-US/${name}.json`);
@@ -55,11 +55,11 @@ describe("the packed package", function () {
     const get = (route, accept = "application/json") => fetch(nr.url + route, { headers: { Accept: accept } });
 
     const sets = (await (await get("/nodes")).json()).filter((s) => s.module === PKG);
-    sets.flatMap((s) => s.types).sort().should.eql(["zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]);
+    sets.flatMap((s) => s.types).sort().should.eql(["zoho-api", "zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]);
     sets.forEach((s) => s.enabled.should.be.true());
 
     const html = await (await get("/nodes", "text/html")).text();
-    for (const name of ["zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]) {
+    for (const name of ["zoho-api", "zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]) {
       html.should.containEql(`data-template-name="${name}"`);
       html.should.containEql(`data-help-name="${name}"`);
     }

@@ -52,11 +52,11 @@ describe("in a real Node-RED runtime", function () {
     return answer;
   }
 
-  it("registers the four node types", async () => {
+  it("registers the five node types", async () => {
     const res = await api(adminToken, "/nodes", undefined, "GET");
     const sets = await res.json();
     const types = sets.filter((s) => s.module === "@flowkit/node-red-zoho-crm").flatMap((s) => s.types);
-    types.sort().should.eql(["zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]);
+    types.sort().should.eql(["zoho-api", "zoho-config", "zoho-crm-read", "zoho-crm-trigger", "zoho-crm-write"]);
     sets.filter((s) => s.module === "@flowkit/node-red-zoho-crm").forEach((s) => { s.enabled.should.be.true(); should(s.err).be.undefined(); });
   });
 
