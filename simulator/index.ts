@@ -20,6 +20,10 @@
  *     zip-csv.ts       streamed ZIP-of-CSV downloads and upload reading (fflate, csv-stringify, csv-parse);
  *                      multipart.ts: binary-safe multipart/form-data
  *   metadata-api.ts  GET /crm/v8/settings/modules, /settings/fields, /org, /users
+ *   related.ts       GET /crm/v8/{module}/{id}/{related_list} (paged by records.ts), GET /crm/v8/settings/related_lists,
+ *                    POST /crm/v8/{module}/{id}/Notes (Notes is a module: POST /crm/v8/Notes is a plain insert)
+ *   files.ts         POST /crm/v8/{module}/{id}/Attachments (multipart), GET|DELETE …/Attachments/{id} (binary
+ *                    download), GET|POST|DELETE /crm/v8/{module}/{id}/photo
  *   notifications.ts GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch; callbacks to notify_url (loopback only),
  *                    sim.callbacks, sim.injectCallbackFault, sim.callbacksSettled
  *   ui.ts            sim.ui.create/update/delete (changes "from the Zoho UI"), sim.emptyRecycleBin, late visibility
@@ -316,11 +320,12 @@ export class ZohoSimulator extends SimState {
         res.end();
         return;
       }
-      const text = typeof r.body === "string" ? r.body : JSON.stringify(r.body);
+      // a Buffer is sent as is (file downloads, which set their own Content-Type), anything else as JSON text
+      const payload = Buffer.isBuffer(r.body) ? r.body : Buffer.from(typeof r.body === "string" ? r.body : JSON.stringify(r.body));
       if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = JSON_TYPE;
-      headers["Content-Length"] = String(Buffer.byteLength(text));
+      headers["Content-Length"] = String(payload.length);
       res.writeHead(r.status, headers);
-      res.end(text);
+      res.end(payload);
     };
     if (delayMs > 0) this.after(delayMs, go);
     else go();

@@ -80,6 +80,14 @@ export function isCrmPath(path: string): boolean {
   return path.startsWith("/crm/") || WRITE_RESULT_PATH.test(path);
 }
 
+/** A file kept in memory: a record's attachment or photo (files.ts). */
+export interface StoredFile {
+  name: string;
+  /** the Content-Type of the uploaded part ("" when it had none) */
+  contentType: string;
+  data: Buffer;
+}
+
 export function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -154,6 +162,11 @@ export class SimState {
   hidden = new Map<string, Map<string, Hidden>>();
   /** module key -> the store as the API sees it while changes are hidden (ui.ts) */
   views = new Map<string, { key: string; view: ModuleStore }>();
+  /** the records' attachments (files.ts): their records, listed like a module's (made on first use), and their bytes by id */
+  attachmentRecords?: ModuleStore;
+  readonly attachmentFiles = new Map<string, StoredFile>();
+  /** the records' photos (files.ts) by "{module}/{record id}" */
+  readonly photos = new Map<string, StoredFile>();
 
   readonly user = {
     id: "5725767000000411001",
