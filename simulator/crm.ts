@@ -30,7 +30,7 @@ import { Ctx, Result, SimState } from "./state";
 
 export function processCrm(sim: SimState, ctx: Ctx): Result {
   const limit = sim.opts.concurrencyLimit;
-  if (limit > 0 && sim.inFlight > limit) {
+  if (limit > 0 && sim.inFlight - sim.deskInFlight > limit) {
     return { status: 429, body: errorBody("TOO_MANY_REQUESTS", {}, "too many requests: concurrency limit exceeded") };
   }
   const bulk = bulkRoute(ctx.path);
