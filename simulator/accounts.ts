@@ -152,23 +152,34 @@ function mintAccess(sim: SimState, refresh: string, rt: RefreshRec): string {
   return token;
 }
 
-// ---- access tokens on the CRM side ----------------------------------------------------
-export function authenticate(sim: SimState, ctx: Ctx): AccessRec {
+// ---- access tokens on the API side (CRM here; Desk answers the same failures its own way, desk.ts) -------------
+/** The request's access token: the record, or why there is none ("missing": no usable Authorization header). */
+export function accessToken(sim: SimState, ctx: Ctx): AccessRec | "missing" | "invalid" {
   const auth = header(ctx.headers, "authorization");
   const m = auth ? /^Zoho-oauthtoken\s+(\S+)\s*$/i.exec(auth) : null;
-  if (!m) throw new ApiError(401, "AUTHENTICATION_FAILURE", {}, "Authentication failed");
+  if (!m) return "missing";
   const at = sim.accessTokens.get(m[1]);
-  if (!at || at.revoked || at.expiresAt <= Date.now()) throw new ApiError(401, "INVALID_TOKEN", {}, "invalid oauth token");
+  return !at || at.revoked || at.expiresAt <= Date.now() ? "invalid" : at;
+}
+
+export function authenticate(sim: SimState, ctx: Ctx): AccessRec {
+  const at = accessToken(sim, ctx);
+  if (at === "missing") throw new ApiError(401, "AUTHENTICATION_FAILURE", {}, "Authentication failed");
+  if (at === "invalid") throw new ApiError(401, "INVALID_TOKEN", {}, "invalid oauth token");
   return at;
 }
 
-export function requireScope(at: AccessRec, candidates: string[]): void {
-  if (!candidates.some((c) => at.scopes.has(c.toLowerCase()))) {
-    throw new ApiError(401, "OAUTH_SCOPE_MISMATCH", {}, "invalid oauth scope to access this URL");
-  }
+/** Whether the token holds one of the scopes (case-insensitive). */
+export function hasScope(at: AccessRec, candidates: string[]): boolean {
+  return candidates.some((c) => at.scopes.has(c.toLowerCase()));
 }
 
-export function requireModuleScope(at: AccessRec, store: ModuleStore, ...ops: Array<"READ" | "CREATE" | "UPDATE" | "DELETE">): void {
+export function requireScope(at: AccessRec, candidates: string[]): void {
+  if (!hasScope(at, candidates)) throw new ApiError(401, "OAUTH_SCOPE_MISMATCH", {}, "invalid oauth scope to access this URL");
+}
+
+/** Module scopes of a module store (or the attachments store, scope name "attachments"). */
+export function requireModuleScope(at: AccessRec, store: Pick<ModuleStore, "apiName" | "custom">, ...ops: Array<"READ" | "CREATE" | "UPDATE" | "DELETE">): void {
   const names = [store.apiName.toLowerCase()];
   if (store.custom) names.push("custom");
   for (const op of ops) {
@@ -182,6 +193,6 @@ export function requireModuleScope(at: AccessRec, store: ModuleStore, ...ops: Ar
   }
 }
 
-export function requireSettingsScope(at: AccessRec, what: "modules" | "fields"): void {
+export function requireSettingsScope(at: AccessRec, what: "modules" | "fields" | "related_lists"): void {
   requireScope(at, ["ZohoCRM.settings.ALL", "ZohoCRM.settings.READ", `ZohoCRM.settings.${what}.ALL`, `ZohoCRM.settings.${what}.READ`]);
 }

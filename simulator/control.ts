@@ -19,7 +19,7 @@ import { issueGrantToken } from "./accounts";
 import { clearRecords } from "./data";
 import { resetNotifications } from "./notifications";
 import { stamp } from "./clock";
-import { Fault, FaultState, JSON_TYPE, SimState, isCrmPath } from "./state";
+import { Fault, FaultState, JSON_TYPE, SimState, isCrmPath, serviceOf } from "./state";
 import { multipartSummary } from "./multipart";
 
 // ---- test-control API ------------------------------------------------------------------
@@ -48,6 +48,7 @@ export function reset(sim: SimState): void {
   sim.clock.real();
   sim.utcOffsetMinutes = DEFAULT_UTC_OFFSET_MIN;
   sim.timeZone = ORG_TIME_ZONE;
+  sim.desk.reset();
 }
 
 // ---- faults ----------------------------------------------------------------------------
@@ -62,13 +63,15 @@ function matchReq(m: { method?: string; path?: string | RegExp } | undefined, me
   return true;
 }
 
-export function pickFault(sim: SimState, method: string, path: string, isCrm: boolean, isToken: boolean): Fault | undefined {
+/** The fault for this request, if any. A fault without a path applies to API calls (CRM or Desk: `isApi`), or with
+ *  tokenThrottle to token calls. */
+export function pickFault(sim: SimState, method: string, path: string, isApi: boolean, isToken: boolean): Fault | undefined {
   let chosen: FaultState | undefined;
   for (const fs of sim.faults) {
     const f = fs.fault;
     if (fs.timesLeft <= 0) continue;
     if (f.match?.path === undefined) {
-      if (f.tokenThrottle ? !isToken : !isCrm) continue;
+      if (f.tokenThrottle ? !isToken : !isApi) continue;
     }
     if (!matchReq(f.match, method, path)) continue;
     if (fs.skipLeft > 0) {
@@ -86,13 +89,15 @@ export function pickFault(sim: SimState, method: string, path: string, isCrm: bo
 
 // ---- request log, in-flight counting, credits ------------------------------------------
 /**
- * Count a CRM request in flight until Zoho is done with it: until its answer is written (or the
- * connection dropped on purpose), even when the client has given up and closed its socket first,
- * because a real server goes on working on a request whose client went away. A request whose
- * client left before it was even read in full ends with its connection. Returns `finish`.
+ * Count an API request (CRM or Desk; `desk` counts it in sim.deskInFlight too) in flight until Zoho
+ * is done with it: until its answer is written (or the connection dropped on purpose), even when the
+ * client has given up and closed its socket first, because a real server goes on working on a request
+ * whose client went away. A request whose client left before it was even read in full ends with its
+ * connection. Returns `finish`.
  */
-export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: http.ServerResponse): () => void {
+export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: http.ServerResponse, desk = false): () => void {
   sim.inFlight++;
+  if (desk) sim.deskInFlight++;
   sim.requestsOpen++;
   if (sim.inFlight > sim.maxInFlight) sim.maxInFlight = sim.inFlight;
   let done = false;
@@ -101,6 +106,7 @@ export function trackInFlight(sim: SimState, req: http.IncomingMessage, res: htt
     if (!done) {
       done = true;
       sim.inFlight--;
+      if (desk) sim.deskInFlight--;
     }
   };
   req.on("end", () => (received = true));
@@ -164,6 +170,7 @@ export function handleSim(sim: SimState, req: http.IncomingMessage, res: http.Se
     return send(200, {
       requests: sim.requests.length,
       crm_requests: sim.requests.filter((r) => isCrmPath(r.path)).length,
+      desk_requests: sim.requests.filter((r) => serviceOf(r.path) === "desk").length,
       token_requests: sim.requests.filter((r) => r.path.startsWith("/oauth/")).length,
       by_endpoint: byEndpoint,
       by_status: byStatus,

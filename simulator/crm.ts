@@ -6,13 +6,15 @@
  *   POST /crm/v8/coql                               coql-api.ts
  *   writes (insert, update, upsert, delete)         writes.ts
  *   settings/modules, settings/fields, org, users   metadata-api.ts
+ *   related records, settings/related_lists, notes under a record    related.ts
+ *   attachments (upload, download, delete), record photo             files.ts
  *   GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch notifications.ts
  *   /crm/bulk/v8/read|write…, POST /crm/v8/upload, bulk write results  bulk-api.ts (bulk-read.ts, bulk-write.ts)
  *
  * Reads go to the records as the API sees them (ui.ts visibleStore: sim.ui changes made with visibleAfterMs stay
  * hidden for a while); writes go to the stored records.
  */
-import { ApiError, errorBody } from "./util";
+import { errorBody, requestMethodError, urlPatternError } from "./util";
 import { authenticate, requireModuleScope, requireScope, requireSettingsScope } from "./accounts";
 import { charge } from "./control";
 import { resolveModule } from "./data";
@@ -23,17 +25,18 @@ import { orgBody, settingsFields, settingsModules, usersList } from "./metadata-
 import { watch, watchScopes } from "./notifications";
 import { visibleStore } from "./ui";
 import { bulkRoute, processBulk } from "./bulk-api";
+import { recordRoute, settingsRelatedLists } from "./related";
 import { Ctx, Result, SimState } from "./state";
 
 export function processCrm(sim: SimState, ctx: Ctx): Result {
   const limit = sim.opts.concurrencyLimit;
-  if (limit > 0 && sim.inFlight > limit) {
+  if (limit > 0 && sim.inFlight - sim.deskInFlight > limit) {
     return { status: 429, body: errorBody("TOO_MANY_REQUESTS", {}, "too many requests: concurrency limit exceeded") };
   }
   const bulk = bulkRoute(ctx.path);
   if (bulk) return processBulk(sim, ctx, authenticate(sim, ctx), bulk);
   const m = /^\/crm\/v8\/(.+)$/.exec(ctx.path);
-  const notFound = new ApiError(404, "INVALID_URL_PATTERN", {}, "Please check if the URL trying to access is a correct one");
+  const notFound = urlPatternError();
   if (!m) throw notFound;
   const segs = m[1].split("/");
   while (segs.length && segs[segs.length - 1] === "") segs.pop();
@@ -42,7 +45,7 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
   let headers: Record<string, string> = {};
   const withCredits = (r: Result): Result => ({ ...r, headers: { ...(r.headers ?? {}), ...headers } });
   const method = ctx.method;
-  const badMethod = () => new ApiError(400, "INVALID_REQUEST_METHOD", {}, "The http request method type is not a valid one");
+  const badMethod = requestMethodError;
   const [s0, s1, s2] = segs;
 
   if (s0 === "coql") {
@@ -70,6 +73,11 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
       requireSettingsScope(at, "fields");
       headers = charge(sim);
       return withCredits(settingsFields(sim, ctx.query));
+    }
+    if (s1 === "related_lists" && segs.length === 2) {
+      requireSettingsScope(at, "related_lists");
+      headers = charge(sim);
+      return withCredits(settingsRelatedLists(sim, ctx.query));
     }
     throw notFound;
   }
@@ -154,6 +162,12 @@ export function processCrm(sim: SimState, ctx: Ctx): Result {
     requireModuleScope(at, store, "READ");
     headers = charge(sim);
     return withCredits(countRecords(visibleStore(sim, store), ctx.query));
+  }
+  if (segs.length >= 3 && /^\d+$/.test(s1)) {
+    const route = recordRoute(sim, ctx, store, s1, segs.slice(2));
+    route.authorize(at);
+    headers = charge(sim);
+    return withCredits(route.run());
   }
   throw notFound;
 }

@@ -73,9 +73,13 @@ export function records(sim: SimState, module: string): object[] {
   return store.idOrder().map((r) => store.copy(r));
 }
 
+/** Without a module, the records' attachments and photos go too (files.ts). */
 export function clearRecords(sim: SimState, module?: string): void {
-  if (module) mustModule(sim, module).clear();
-  else for (const m of sim.modules.values()) m.clear();
+  if (module) return mustModule(sim, module).clear();
+  for (const m of sim.modules.values()) m.clear();
+  sim.attachmentRecords?.clear();
+  sim.attachmentFiles.clear();
+  sim.photos.clear();
 }
 
 // ---- records helpers -------------------------------------------------------------------
@@ -156,14 +160,38 @@ export function buildRecord(sim: SimState, store: ModuleStore, values: Record<st
   return rec;
 }
 
-/** Lookup values given as an id or {id} become {name, id} (the name of the record pointed at). */
+/** Lookup values given as an id or {id} become {name, id} (the name of the record pointed at); an any-module lookup's
+ *  become {module, name, id} and set the record's $se_module (an unknown module or id keeps a null module / name). */
 export function resolveLookups(sim: SimState, store: ModuleStore, v: Record<string, unknown>): void {
   for (const f of store.fields) {
     const x = v[f.api_name];
     if (f.kind !== "lookup" || x === undefined || x === null || (isPlainObject(x) && "name" in x)) continue;
     const lid = isPlainObject(x) ? x.id : x;
-    v[f.api_name] = typeof lid === "string" ? { name: displayName(sim, f.lookup_module, lid), id: lid } : null;
+    if (typeof lid !== "string") v[f.api_name] = null;
+    else if (f.lookup_module) v[f.api_name] = { name: displayName(sim, f.lookup_module, lid), id: lid };
+    else {
+      const module = moduleOfRef(x, v);
+      v[f.api_name] = (module && anyModuleRef(sim, module, lid)) ?? { module: null, name: null, id: lid };
+      if (module) v.$se_module = module;
+    }
   }
+}
+
+/**
+ * Any-module lookups: a lookup field without lookup_module (Notes' and Attachments' Parent_Id) points at a record of
+ * any API module. The module comes with the value, {"module":{"api_name":"Leads"},"id":"…"} (v8), or from the
+ * record's "$se_module" (or "se_module", the older form); the stored value is {module:{api_name,id}, name, id}.
+ */
+export function moduleOfRef(value: unknown, record: Record<string, unknown>): string | undefined {
+  const m = isPlainObject(value) && isPlainObject(value.module) ? value.module.api_name : record.$se_module ?? record.se_module;
+  return typeof m === "string" && m !== "" ? m : undefined;
+}
+
+/** The stored value of an any-module lookup to record `id` of `module`; undefined when either is unknown. */
+export function anyModuleRef(sim: SimState, module: string, id: string): Record<string, unknown> | undefined {
+  const store = sim.modules.get(module.toLowerCase());
+  if (!store || !store.apiSupported || !store.byId.has(id)) return undefined;
+  return { module: { api_name: store.apiName, id: store.id }, name: displayName(sim, store.apiName, id), id };
 }
 
 /** Store a copy of `prev` with `values` applied and Modified_Time / Modified_By bumped to `nowMs`; returns it. */

@@ -220,6 +220,15 @@ export function generateRecord(store: ModuleStore, rnd: () => number, ctx: GenCo
         Account: acc ? { id: acc } : null,
       };
     }
+    case "Notes": {
+      // the parent: a record of the first of these modules that has any
+      const module = ["Accounts", "Contacts", "Deals", "Leads"].find((m) => ctx.lookupId(m) !== undefined);
+      return {
+        Note_Title: `${pick(rnd, ["Call", "Meeting", "Follow-up", "Demo"])} notes ${seq}`,
+        Note_Content: `Talked with ${first} ${last} about the ${pick(rnd, PROJECT_WORDS).toLowerCase()} plan.`,
+        Parent_Id: module ? { module: { api_name: module }, id: ctx.lookupId(module) } : null,
+      };
+    }
     default: {
       const out: Record<string, unknown> = {};
       for (const f of store.fields) {

@@ -20,9 +20,16 @@
  *     zip-csv.ts       streamed ZIP-of-CSV downloads and upload reading (fflate, csv-stringify, csv-parse);
  *                      multipart.ts: binary-safe multipart/form-data
  *   metadata-api.ts  GET /crm/v8/settings/modules, /settings/fields, /org, /users
+ *   related.ts       GET /crm/v8/{module}/{id}/{related_list} (paged by records.ts), GET /crm/v8/settings/related_lists,
+ *                    POST /crm/v8/{module}/{id}/Notes (Notes is a module: POST /crm/v8/Notes is a plain insert)
+ *   files.ts         POST /crm/v8/{module}/{id}/Attachments (multipart), GET|DELETE …/Attachments/{id} (binary
+ *                    download), GET|POST|DELETE /crm/v8/{module}/{id}/photo
  *   notifications.ts GET/POST/PUT/PATCH/DELETE /crm/v8/actions/watch; callbacks to notify_url (loopback only),
  *                    sim.callbacks, sim.injectCallbackFault, sim.callbacksSettled
  *   ui.ts            sim.ui.create/update/delete (changes "from the Zoho UI"), sim.emptyRecycleBin, late visibility
+ *   desk.ts          Zoho Desk under /api/v1 (organizations, departments, tickets; orgId header, Desk scopes and error
+ *                    shape); the same server, as a client with an accounts-URL override reaches every service on the
+ *                    api_domain it was given. Its data and sim.desk (seedTickets, orgs, tickets, reset): desk-data.ts
  *   control.ts       GET /__sim/grant-token, /__sim/stats, /__sim/clock; fault injection, request log, in-flight
  *                    counting, credits, reset
  *   clock.ts         sim.clock (now/set/advance/real) and sim.setUtcOffset: the source of every org timestamp
@@ -30,6 +37,9 @@
  *   state.ts         the shared state (ZohoSimulator extends SimState) and the shared types
  *
  * Choices where the doc is silent or unsure (kept deliberately strict so client bugs show up):
+ *   - Paths: /crm/… (and bulk write results) are CRM calls, /api/… Desk calls, /oauth/… the accounts server; both kinds
+ *     of API call go through the request log, latency, faults and in-flight counting (state.ts serviceOf). Anything
+ *     else is 404 INVALID_URL_PATTERN.
  *   - Datetimes are ISO 8601 with the org offset (default +05:30, time zone Asia/Kolkata), second precision, from
  *     sim.clock; the Date response header comes from sim.clock too.
  *   - The others are listed in the file of the area they concern.
@@ -40,12 +50,13 @@ import { pipeline } from "stream";
 import { URL } from "url";
 import { ModuleInput, FieldInput } from "./store";
 import { DEMO_MODULES } from "./metadata";
-import { ApiError, Rec, defaultErrorFor, errorBody, statusForCode, zohoToken } from "./util";
-import { Ctx, Fault, JSON_TYPE, RequestLogEntry, Result, SimState, SimulatorOptions, header, isCrmPath } from "./state";
+import { ApiError, Rec, defaultErrorFor, errorBody, statusForCode, urlPatternError, zohoToken } from "./util";
+import { Ctx, Fault, JSON_TYPE, RequestLogEntry, Result, Service, SimState, SimulatorOptions, header, serviceOf } from "./state";
 import * as accounts from "./accounts";
 import * as control from "./control";
 import * as data from "./data";
 import { processCrm } from "./crm";
+import { deskFaultBody, deskStatusForCode, processDesk } from "./desk";
 import { checkUtcOffset } from "./clock";
 import * as notifications from "./notifications";
 import * as changesInUi from "./ui";
@@ -58,6 +69,7 @@ export type { SimulatorOptions, Fault, RequestLogEntry } from "./state";
 export type { CallbackFault, CallbackLogEntry } from "./notifications";
 export type { UiOptions } from "./ui";
 export type { DeletedEntry } from "./store";
+export type { DeskOrg, DeskTicket, DeskDepartment, DeskContact } from "./desk-data";
 export type { BulkJob, BulkFailure, UploadedFile } from "./bulk-jobs";
 export { DEFAULT_SCOPE } from "./accounts";
 
@@ -223,9 +235,9 @@ export class ZohoSimulator extends SimState {
       req.on("end", () => control.handleSim(this, req, res, path, query));
       return;
     }
-    const isCrm = isCrmPath(path);
-    const isToken = path.startsWith("/oauth/");
-    const finished = isCrm ? control.trackInFlight(this, req, res) : () => undefined;
+    const service = serviceOf(path);
+    const isApi = service === "crm" || service === "desk";
+    const finished = isApi ? control.trackInFlight(this, req, res, service === "desk") : () => undefined;
     const entry: RequestLogEntry = { method, path, query, headers: { ...req.headers }, at };
     this.requests.push(entry);
     const chunks: Buffer[] = [];
@@ -234,7 +246,7 @@ export class ZohoSimulator extends SimState {
     req.on("end", () => {
       const raw = Buffer.concat(chunks);
       entry.body = control.logBody(raw, header(req.headers, "content-type"));
-      this.dispatch({ method, path, url, query, headers: req.headers, raw }, entry, req, res, isCrm, isToken, finished);
+      this.dispatch({ method, path, url, query, headers: req.headers, raw }, entry, req, res, service, finished);
     });
   }
 
@@ -243,12 +255,12 @@ export class ZohoSimulator extends SimState {
     entry: RequestLogEntry,
     req: http.IncomingMessage,
     res: http.ServerResponse,
-    isCrm: boolean,
-    isToken: boolean,
+    service: Service,
     finished: () => void,
   ): void {
-    const fault = control.pickFault(this, ctx.method, ctx.path, isCrm, isToken);
-    const delay = (isCrm ? this.latency : 0) + (fault?.delayMs ?? 0);
+    const isApi = service === "crm" || service === "desk";
+    const fault = control.pickFault(this, ctx.method, ctx.path, isApi, service === "oauth");
+    const delay = (isApi ? this.latency : 0) + (fault?.delayMs ?? 0);
     const drop = () => {
       entry.status = undefined;
       req.socket.destroy();
@@ -259,11 +271,13 @@ export class ZohoSimulator extends SimState {
       if (fault.tokenThrottle) return respond({ status: fault.status ?? 400, body: fault.body ?? accounts.THROTTLE_BODY, headers: fault.headers });
       if (fault.drop === "before") return delay > 0 ? this.after(delay, drop) : drop();
       if (fault.status !== undefined || fault.body !== undefined || fault.code !== undefined) {
-        const status = fault.status ?? (fault.code ? statusForCode(fault.code) : 200);
+        const status = fault.status ?? (fault.code ? (service === "desk" ? deskStatusForCode : statusForCode)(fault.code) : 200);
         let body = fault.body;
         if (body === undefined) {
           const d = defaultErrorFor(status);
-          body = isCrm ? errorBody(fault.code ?? d.code, {}, d.message) : { error: fault.code ?? (status === 400 ? "Access Denied" : "server_error") };
+          if (service === "crm") body = errorBody(fault.code ?? d.code, {}, d.message);
+          else if (service === "desk") body = deskFaultBody(status, fault.code);
+          else body = { error: fault.code ?? (status === 400 ? "Access Denied" : "server_error") };
         }
         const r: Result = { status, body, headers: fault.headers };
         if (fault.drop === "after") return this.after(Math.max(delay, 0), drop);
@@ -272,9 +286,10 @@ export class ZohoSimulator extends SimState {
     }
     let result: Result;
     try {
-      if (isCrm) result = processCrm(this, ctx);
-      else if (isToken) result = accounts.processOAuth(this, ctx);
-      else result = { status: 404, body: errorBody("INVALID_URL_PATTERN", {}, "Please check if the URL trying to access is a correct one") };
+      if (service === "crm") result = processCrm(this, ctx);
+      else if (service === "desk") result = processDesk(this, ctx);
+      else if (service === "oauth") result = accounts.processOAuth(this, ctx);
+      else throw urlPatternError();
     } catch (e) {
       if (e instanceof ApiError) result = { status: e.httpStatus, body: e.body() };
       else result = { status: 500, body: errorBody("INTERNAL_ERROR", { reason: String((e as Error)?.message ?? e) }, "Internal Server Error") };
@@ -316,11 +331,12 @@ export class ZohoSimulator extends SimState {
         res.end();
         return;
       }
-      const text = typeof r.body === "string" ? r.body : JSON.stringify(r.body);
+      // a Buffer is sent as is (file downloads, which set their own Content-Type), anything else as JSON text
+      const payload = Buffer.isBuffer(r.body) ? r.body : Buffer.from(typeof r.body === "string" ? r.body : JSON.stringify(r.body));
       if (!Object.keys(headers).some((k) => k.toLowerCase() === "content-type")) headers["Content-Type"] = JSON_TYPE;
-      headers["Content-Length"] = String(Buffer.byteLength(text));
+      headers["Content-Length"] = String(payload.length);
       res.writeHead(r.status, headers);
-      res.end(text);
+      res.end(payload);
     };
     if (delayMs > 0) this.after(delayMs, go);
     else go();

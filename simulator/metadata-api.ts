@@ -2,6 +2,7 @@
  * Metadata, org and users endpoints (the demo modules themselves are defined in metadata.ts).
  *
  *   GET    /crm/v8/settings/modules[/{api_name}], /crm/v8/settings/fields?module=X, /crm/v8/org, /crm/v8/users?type=CurrentUser
+ *   (GET /crm/v8/settings/related_lists?module=X: related.ts)
  */
 import { ModuleStore, FieldMeta, jsonTypeOf } from "./store";
 import { ApiError } from "./util";
@@ -69,9 +70,14 @@ function fieldBody(sim: SimState, store: ModuleStore, f: FieldMeta): Record<stri
   return out;
 }
 
-export function settingsFields(sim: SimState, q: Record<string, string>): Result {
+/** The module a settings call names in ?module= (REQUIRED_PARAM_MISSING / INVALID_MODULE). */
+export function moduleParam(sim: SimState, q: Record<string, string>): ModuleStore {
   if (!q.module) throw new ApiError(400, "REQUIRED_PARAM_MISSING", { param_name: "module" }, "One of the expected parameter is missing");
-  const store = resolveModule(sim, q.module, true);
+  return resolveModule(sim, q.module, true);
+}
+
+export function settingsFields(sim: SimState, q: Record<string, string>): Result {
+  const store = moduleParam(sim, q);
   return { status: 200, body: { fields: store.fields.map((f) => fieldBody(sim, store, f)) } };
 }
 

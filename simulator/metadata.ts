@@ -24,11 +24,16 @@ export const STAGES = [
 export const ACCOUNT_TYPES = ["Analyst", "Competitor", "Customer", "Distributor", "Integrator", "Investor", "Partner", "Press", "Prospect", "Reseller", "Other"];
 export const PROJECT_STATUSES = ["Not Started", "In Progress", "On Hold", "Completed", "Cancelled"];
 
-const system = (extra: FieldInput[] = []): FieldInput[] => [
+/** Who created and last changed a record, and when: every module has them (Notes and Attachments only these). */
+export const AUDIT_FIELDS: readonly FieldInput[] = [
   { api_name: "Created_By", data_type: "ownerlookup", read_only: true },
   { api_name: "Modified_By", data_type: "ownerlookup", read_only: true },
   { api_name: "Created_Time", data_type: "datetime", read_only: true },
   { api_name: "Modified_Time", data_type: "datetime", read_only: true },
+];
+
+const system = (extra: FieldInput[] = []): FieldInput[] => [
+  ...AUDIT_FIELDS,
   { api_name: "Last_Activity_Time", data_type: "datetime", read_only: true },
   { api_name: "Record_Status__s", data_type: "picklist", read_only: true, pick_list_values: ["Available", "Draft", "Trash"] },
   ...extra,
@@ -194,6 +199,15 @@ const projectsFields: FieldInput[] = [
   ...system(),
 ];
 
+/** Notes: Parent_Id is a lookup without lookup_module, so it points at a record of any module (named by $se_module). */
+const notesFields: FieldInput[] = [
+  { api_name: "Owner", data_type: "ownerlookup", field_label: "Note Owner" },
+  { api_name: "Note_Title", data_type: "text" },
+  { api_name: "Note_Content", data_type: "textarea" },
+  { api_name: "Parent_Id", data_type: "lookup", field_label: "Parent ID" },
+  ...AUDIT_FIELDS,
+];
+
 export const DEMO_MODULES: ModuleInput[] = [
   { api_name: "Home", module_name: "Home", singular_label: "Home", plural_label: "Home", api_supported: false, fields: [] },
   {
@@ -203,10 +217,15 @@ export const DEMO_MODULES: ModuleInput[] = [
   {
     api_name: "Contacts", singular_label: "Contact", plural_label: "Contacts", fields: contactsFields,
     mandatory: ["Last_Name"], uniqueFields: ["Email"], defaultDuplicateCheck: ["Email"], display_field: "Full_Name",
+    related_lists: [{ api_name: "Deals", module: "Deals", field: "Contact_Name" }],
   },
   {
     api_name: "Accounts", singular_label: "Account", plural_label: "Accounts", fields: accountsFields,
     mandatory: ["Account_Name"], defaultDuplicateCheck: ["Account_Name"], display_field: "Account_Name",
+    related_lists: [
+      { api_name: "Contacts", module: "Contacts", field: "Account_Name" },
+      { api_name: "Deals", module: "Deals", field: "Account_Name" },
+    ],
   },
   {
     api_name: "Deals", singular_label: "Deal", plural_label: "Deals", fields: dealsFields,
@@ -215,5 +234,9 @@ export const DEMO_MODULES: ModuleInput[] = [
   {
     api_name: "Projects", singular_label: "Project", plural_label: "Projects", generated_type: "custom", fields: projectsFields,
     mandatory: ["Name"], defaultDuplicateCheck: ["Name"], display_field: "Name",
+  },
+  {
+    api_name: "Notes", singular_label: "Note", plural_label: "Notes", fields: notesFields,
+    mandatory: ["Note_Content", "Parent_Id"], display_field: "Note_Title",
   },
 ];

@@ -1,11 +1,14 @@
 /**
  * CRM reads: list with page / page_token, get one, search, count, deleted records.
  *
- *   GET    /crm/v8/{module}                 list (fields required, page / page_token, sort_by, sort_order, cvid, ids, converted, If-Modified-Since)
+ *   GET    /crm/v8/{module}                 list (fields required, page / page_token, sort_by, sort_order, cvid, ids, converted, If-Modified-Since);
+ *                                           the same walk lists a record's related records (related.ts, a ListScope)
  *   GET    /crm/v8/{module}/{id}            single record, all fields. Unknown id -> 400 INVALID_DATA
  *                                           {"details":{"id":…},"message":"the id given seems to be invalid"} (the doc is unsure
  *                                           between this and 204; the simulator picks the explicit error).
- *   GET    /crm/v8/{module}/actions/count   {"count":N} (criteria/email/phone/word optional)
+ *   GET    /crm/v8/{module}/actions/count   {"count":N}, 200 even when 0. Optional criteria > email > phone > word, read exactly as
+ *                                           search reads them (criteria.ts: escaped "(", ")", ",", "\"; INVALID_QUERY when bad);
+ *                                           cvid: any digit string, counting the whole module (no custom views), else INVALID_DATA.
  *   GET    /crm/v8/{module}/search          criteria > email > phone > word
  *   GET    /crm/v8/{module}/deleted         deleted records: type=all (default) | recycle | permanent (else 400 PATTERN_NOT_MATCHED),
  *                                           page, per_page (<= 200), If-Modified-Since on deleted_time; 204 when none.
@@ -119,7 +122,15 @@ function readPageToken(sim: SimState, token: string): { offset: number; key: num
   return { offset: Number(offset), key: Number(key), id, expiry: Number(expiry), bind };
 }
 
-export function list(sim: SimState, store: ModuleStore, ctx: Ctx): Result {
+/** A part of a module listed on its own (related records, related.ts): the records `filter` keeps; `key` names the part,
+ *  and the page_token is bound to it (a token from one record's related list is refused on another's). */
+export interface ListScope {
+  key: string;
+  filter: (r: Rec) => boolean;
+}
+
+/** Get Records (and, within a scope, related records): the page and page_token walk of the whole file's header. */
+export function list(sim: SimState, store: ModuleStore, ctx: Ctx, scope?: ListScope): Result {
   const q = ctx.query;
   const fields = parseFields(store, q.fields, true)!;
   const perPage = intParam(q, "per_page", 200, 200);
@@ -142,11 +153,11 @@ export function list(sim: SimState, store: ModuleStore, ctx: Ctx): Result {
   const ims = header(ctx.headers, "if-modified-since");
   const imsMs = ifModifiedSince(ctx);
   const idsFilter = q.ids ? new Set(q.ids.split(",").map((s) => s.trim()).filter(Boolean)) : undefined;
-  const bind = hmacHex(sim.secret, JSON.stringify([store.apiName, [...fields].sort(), sortBy, sortOrder, q.cvid ?? "", q.converted ?? "false", q.ids ?? "", ims ?? ""]), 16);
+  const bind = hmacHex(sim.secret, JSON.stringify([store.apiName, [...fields].sort(), sortBy, sortOrder, q.cvid ?? "", q.converted ?? "false", q.ids ?? "", ims ?? "", scope?.key ?? ""]), 16);
 
   let arr = store.ordered(sortBy, conv.key, conv.fn);
-  if (idsFilter || imsMs !== undefined) {
-    arr = arr.filter((r) => (!idsFilter || idsFilter.has(r.id)) && changedSince(r.Modified_Time, imsMs));
+  if (idsFilter || imsMs !== undefined || scope) {
+    arr = arr.filter((r) => (!scope || scope.filter(r)) && (!idsFilter || idsFilter.has(r.id)) && changedSince(r.Modified_Time, imsMs));
   }
   const total = arr.length;
   const asc = sortOrder === "asc";

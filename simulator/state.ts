@@ -14,6 +14,7 @@ import type { Hidden } from "./ui";
 import { ApiError, DEFAULT_UTC_OFFSET_MIN, ORG_TIME_ZONE, randomHex } from "./util";
 import { SimClock } from "./clock";
 import { BulkJobs } from "./bulk-jobs";
+import { DeskState } from "./desk-data";
 
 export interface SimulatorOptions {
   accessTokenTtlSeconds?: number;
@@ -80,6 +81,27 @@ export function isCrmPath(path: string): boolean {
   return path.startsWith("/crm/") || WRITE_RESULT_PATH.test(path);
 }
 
+/**
+ * The service a path belongs to: the CRM API, Zoho Desk (/api/…, desk.ts), the accounts server (/oauth/…), or none.
+ * CRM and Desk calls are API calls: request log, latency, faults and in-flight counting alike (credits: CRM only).
+ */
+export type Service = "crm" | "desk" | "oauth" | "none";
+
+export function serviceOf(path: string): Service {
+  if (isCrmPath(path)) return "crm";
+  if (path.startsWith("/api/")) return "desk";
+  if (path.startsWith("/oauth/")) return "oauth";
+  return "none";
+}
+
+/** A file kept in memory: a record's attachment or photo (files.ts). */
+export interface StoredFile {
+  name: string;
+  /** the Content-Type of the uploaded part ("" when it had none) */
+  contentType: string;
+  data: Buffer;
+}
+
 export function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
@@ -116,8 +138,10 @@ export class SimState {
   requests: RequestLogEntry[] = [];
   maxInFlight = 0;
   tokenRefreshCount = 0;
-  /** CRM requests Zoho is working on: from arrival until answered, even when their client has gone. */
+  /** API requests (CRM and Desk) Zoho is working on: from arrival until answered, even when their client has gone. */
   inFlight = 0;
+  /** the Desk requests among them (the CRM concurrency limit counts CRM requests only) */
+  deskInFlight = 0;
   /** CRM requests whose client connection is still open (a client that gave up and closed its socket no longer counts). */
   requestsOpen = 0;
   /** credits consumed since start/reset (only counted when creditsPerDay > 0) */
@@ -126,6 +150,8 @@ export class SimState {
   readonly clock = new SimClock();
   /** Bulk Read / Bulk Write jobs and their settings (bulk-jobs.ts): sim.bulk.stepMs, pageSize, failNext, jobs, … */
   readonly bulk = new BulkJobs();
+  /** Zoho Desk: organizations, departments, contacts, tickets (desk-data.ts): sim.desk.seedTickets(n), sim.desk.orgs, … */
+  readonly desk = new DeskState(this.clock);
   /** notification channels by channel_id (notifications.ts) */
   channels = new Map<string, Channel>();
   /** every notification callback attempt, in the order sent (notifications.ts) */
@@ -154,6 +180,11 @@ export class SimState {
   hidden = new Map<string, Map<string, Hidden>>();
   /** module key -> the store as the API sees it while changes are hidden (ui.ts) */
   views = new Map<string, { key: string; view: ModuleStore }>();
+  /** the records' attachments (files.ts): their records, listed like a module's (made on first use), and their bytes by id */
+  attachmentRecords?: ModuleStore;
+  readonly attachmentFiles = new Map<string, StoredFile>();
+  /** the records' photos (files.ts) by "{module}/{record id}" */
+  readonly photos = new Map<string, StoredFile>();
 
   readonly user = {
     id: "5725767000000411001",

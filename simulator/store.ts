@@ -30,6 +30,11 @@ export interface ModuleInput {
   defaultDuplicateCheck?: string[];
   /** field whose value is shown as the lookup "name" when another record points at this one */
   display_field?: string;
+  /**
+   * Related lists of this module's records (related.ts), besides Notes and Attachments: the records of `module` whose
+   * lookup `field` points at the record, listed at /crm/v8/{this module}/{id}/{api_name}.
+   */
+  related_lists?: Array<{ api_name: string; module: string; field: string; display_label?: string }>;
 }
 
 export type FieldKind = "text" | "picklist" | "multi" | "number" | "datetime" | "date" | "boolean" | "lookup" | "owner";

@@ -77,6 +77,16 @@ export function errorBody(code: string, details: Record<string, unknown>, messag
   return { code, details, message, status: "error" };
 }
 
+/** 404 INVALID_URL_PATTERN: a path the CRM API does not have. */
+export function urlPatternError(): ApiError {
+  return new ApiError(404, "INVALID_URL_PATTERN", {}, "Please check if the URL trying to access is a correct one");
+}
+
+/** 400 INVALID_REQUEST_METHOD: a path the CRM API has, with a verb it does not take there. */
+export function requestMethodError(): ApiError {
+  return new ApiError(400, "INVALID_REQUEST_METHOD", {}, "The http request method type is not a valid one");
+}
+
 /** Default code/message for a bare HTTP status (used by injected faults). */
 export function defaultErrorFor(status: number): { code: string; message: string } {
   switch (status) {

@@ -9,7 +9,7 @@
  */
 import { ModuleStore, FieldMeta, normKey } from "./store";
 import { ApiError, Rec, errorBody, isPlainObject } from "./util";
-import { applyUpdate, buildRecord, deleteRecord, displayName, userRef, userShort } from "./data";
+import { anyModuleRef, applyUpdate, buildRecord, deleteRecord, displayName, moduleOfRef, userRef, userShort } from "./data";
 import { noteChange } from "./notifications";
 import { Ctx, Result, SimState, jsonBody } from "./state";
 
@@ -29,8 +29,8 @@ function parseWriteBody(ctx: Ctx): Record<string, unknown> {
   return body;
 }
 
-/** Validate and convert one field value; returns [value] or an error result. */
-function convertValue(sim: SimState, store: ModuleStore, f: FieldMeta, v: unknown, path: string): { value: unknown } | { error: Record<string, unknown> } {
+/** Validate and convert one field value of `record`; returns [value] or an error result. */
+function convertValue(sim: SimState, f: FieldMeta, v: unknown, path: string, record: Record<string, unknown>): { value: unknown } | { error: Record<string, unknown> } {
   const err = (details: Record<string, unknown>, message = "invalid data") => ({ error: errorBody("INVALID_DATA", { api_name: f.api_name, json_path: path, ...details }, message) });
   if (v === null) return { value: null };
   switch (f.kind) {
@@ -56,6 +56,13 @@ function convertValue(sim: SimState, store: ModuleStore, f: FieldMeta, v: unknow
     case "lookup": {
       const id = isPlainObject(v) ? v.id : v;
       if (typeof id !== "string" || !/^\d+$/.test(id)) return err({ expected_data_type: "jsonobject" });
+      if (!f.lookup_module) {
+        // an any-module lookup (Notes' Parent_Id): the module is part of the value or the record's $se_module (data.ts)
+        const module = moduleOfRef(v, record);
+        if (!module) return { error: errorBody("MANDATORY_NOT_FOUND", { api_name: "$se_module", json_path: path.replace(/[^.]+$/, "$se_module") }, "required field not found") };
+        const ref = anyModuleRef(sim, module, id);
+        return ref ? { value: ref } : err({ id }, "the related id given seems to be invalid");
+      }
       const target = f.lookup_module ? sim.modules.get(f.lookup_module.toLowerCase()) : undefined;
       if (!target || !target.byId.has(id)) return err({ id }, "the related id given seems to be invalid");
       return { value: { name: displayName(sim, f.lookup_module, id), id } };
@@ -105,11 +112,14 @@ export function checkRecord(
     if (!f || f.read_only || k === "id") continue;
     if (["Created_Time", "Modified_Time", "Created_By", "Modified_By"].includes(k)) continue;
     if (v === undefined) continue;
-    const c = convertValue(sim, store, f, v, `${p}.${k}`);
+    const c = convertValue(sim, f, v, `${p}.${k}`, raw);
     if ("error" in c) {
       errors.push(c.error);
       if (!all) return { errors };
-    } else values[k] = c.value;
+    } else {
+      values[k] = c.value;
+      if (f.kind === "lookup" && !f.lookup_module && isPlainObject(c.value)) values.$se_module = (c.value.module as { api_name: string }).api_name;
+    }
   }
   for (const u of store.unique) {
     if (!(u in values) || normKey(values[u]) === null) continue;
@@ -122,7 +132,8 @@ export function checkRecord(
   return errors.length ? { errors } : { values };
 }
 
-function success(sim: SimState, rec: Rec, message: string, approval: boolean): Record<string, unknown> {
+/** A per-record success: {"code":"SUCCESS","details":{Modified_Time, Modified_By, Created_Time, id, Created_By[, $approval_state]},…}. */
+export function success(sim: SimState, rec: Rec, message: string, approval: boolean): Record<string, unknown> {
   const details: Record<string, unknown> = {
     Modified_Time: rec.Modified_Time,
     Modified_By: userShort(sim),

@@ -43,6 +43,41 @@ function simClient(sim, refreshToken, extra = {}) {
   });
 }
 
+/** Authorization headers with an access token of `sim` for `scope` (the simulator's default scope when omitted): a
+ *  grant token for CLIENT_ID (registered, as startSimulator does) exchanged at the token endpoint. */
+async function simAuth(sim, scope) {
+  const code = sim.issueGrantToken(CLIENT_ID, scope ? { scope } : {});
+  const res = await fetch(`${sim.url}/oauth/v2/token`, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ grant_type: "authorization_code", client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code }).toString(),
+  });
+  const body = await res.json();
+  return { Authorization: `Zoho-oauthtoken ${body.access_token}` };
+}
+
+/**
+ * Plain HTTP calls to the simulator at baseUrl() (read at each call, as tests start it in before()), for the
+ * simulator's own tests: call(method, path or absolute URL, {body, headers, type}). A body other than a string or FormData is sent as JSON; Content-Type is `type` (default application/json;
+ * none for FormData, which sets its own, or when `type` is null); `headers` default to defaults(). Answers
+ * {status, headers, raw (a Buffer), body (parsed when the answer is JSON and not empty)}.
+ */
+function simHttp(baseUrl, defaults = () => ({})) {
+  async function call(method, path, { body, headers = defaults(), type = "application/json" } = {}) {
+    const h = { ...headers };
+    if (body !== undefined && type && !(body instanceof FormData)) h["content-type"] = type;
+    const res = await fetch(path.startsWith("http") ? path : baseUrl() + path, {
+      method,
+      headers: h,
+      body: body === undefined ? undefined : typeof body === "string" || body instanceof FormData ? body : JSON.stringify(body),
+    });
+    const raw = Buffer.from(await res.arrayBuffer());
+    const isJson = (res.headers.get("content-type") || "").includes("json");
+    return { status: res.status, headers: res.headers, body: isJson && raw.length ? JSON.parse(raw.toString("utf8")) : undefined, raw };
+  }
+  return { call, get: (path, headers) => call("GET", path, { headers }) };
+}
+
 /** A zoho-config node definition pointing at the simulator, plus its credentials map. */
 function configFlow(sim, refreshToken, id = "conn", extra = {}) {
   return {
@@ -89,4 +124,4 @@ function within(promise, ms, what) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-module.exports = { helper, nodeRedPath, startSimulator, simClient, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns, within };
+module.exports = { helper, nodeRedPath, startSimulator, simClient, simAuth, simHttp, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns, within };

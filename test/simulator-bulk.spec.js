@@ -6,7 +6,7 @@ const { unzipSync, zipSync, strToU8 } = require("fflate");
 const { parse } = require("csv-parse/sync");
 const { stringify } = require("csv-stringify/sync");
 const { ZohoSimulator } = require("../dist/simulator");
-const { simClient, waitFor, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
+const { simAuth, simHttp, simClient, waitFor, CLIENT_ID, CLIENT_SECRET } = require("./fixtures");
 
 const ALL_SCOPES = "ZohoCRM.modules.ALL ZohoCRM.settings.ALL ZohoCRM.org.READ ZohoCRM.coql.READ ZohoCRM.bulk.ALL ZohoFiles.files.ALL ZohoCRM.notifications.ALL";
 const ZGID = "60012345678";
@@ -17,31 +17,8 @@ describe("Zoho simulator: COQL COUNT, Bulk Read, Bulk Write", function () {
   let url;
   let H; // auth header with every scope
 
-  async function token(scope = ALL_SCOPES) {
-    const code = sim.issueGrantToken(CLIENT_ID, { scope });
-    const res = await fetch(`${url}/oauth/v2/token`, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ grant_type: "authorization_code", client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code }).toString(),
-    });
-    const body = await res.json();
-    return { Authorization: `Zoho-oauthtoken ${body.access_token}` };
-  }
-
-  /** fetch `path` (or an absolute URL); a JSON `body` is sent as application/json unless `type` says otherwise */
-  async function call(method, path, { body, headers = H, type = "application/json" } = {}) {
-    const h = { ...headers };
-    if (body !== undefined && type) h["content-type"] = type;
-    const res = await fetch(path.startsWith("http") ? path : url + path, {
-      method,
-      headers: h,
-      body: body === undefined ? undefined : typeof body === "string" || body instanceof FormData ? body : JSON.stringify(body),
-    });
-    const buf = Buffer.from(await res.arrayBuffer());
-    const isJson = (res.headers.get("content-type") || "").includes("json");
-    return { status: res.status, headers: res.headers, body: isJson && buf.length ? JSON.parse(buf.toString("utf8")) : undefined, raw: buf };
-  }
-  const get = (path, headers) => call("GET", path, { headers });
+  const token = (scope = ALL_SCOPES) => simAuth(sim, scope);
+  const { call, get } = simHttp(() => url, () => H);
 
   const createRead = (query, extra = {}, headers) => call("POST", "/crm/bulk/v8/read", { body: { query, ...extra }, headers });
   async function readJob(query, extra) {
