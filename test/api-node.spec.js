@@ -86,4 +86,16 @@ describe("zoho-api node, and related/deleted/count reads", function () {
     seen.out[0].payload.map((e) => e.id).sort().should.eql(recs.map((r) => r.id).sort());
     seen.out[0].payload[0].should.have.properties(["deleted_time", "type"]);
   });
+
+  it("read related: the Contacts of an Account, paged, every field when Fields is empty", async () => {
+    const [account] = sim.seedRecords("Accounts", 1);
+    sim.seedRecords("Contacts", Array.from({ length: 230 }, (_, i) => ({ Last_Name: `Rel ${i}`, Account_Name: { id: account.id } })));
+    const [other] = sim.seedRecords("Accounts", 1);
+    sim.seedRecords("Contacts", Array.from({ length: 5 }, (_, i) => ({ Last_Name: `Other ${i}`, Account_Name: { id: other.id } }))); // not related
+    const { run } = await load({ type: "zoho-crm-read", operation: "related", module: "Accounts", moduleType: "str", recordId: "payload.id", recordIdType: "msg", relatedList: "Contacts", relatedListType: "str", fields: "Last_Name", fieldsType: "str", output: "array" });
+    const seen = await run({ payload: { id: account.id } });
+    seen.caught.should.have.length(0);
+    seen.out[0].payload.should.have.length(230);
+    sim.requests.filter((r) => r.path === `/crm/v8/Accounts/${account.id}/Contacts`).should.have.length(2);
+  });
 });

@@ -125,4 +125,50 @@ describe("api: any Zoho API with the connection", function () {
     (() => fillPath("/x/{{missing}}", get)).should.throw(/INVALID_INPUT/);
     apiHeaders({ "X-Custom": 1 }).should.eql({ "X-Custom": "1" });
   });
+
+  it("uploads a file as multipart/form-data and downloads it back as a Buffer with its content type", async () => {
+    const [lead] = sim.seedRecords("Leads", 1);
+    const bytes = Buffer.from([0x25, 0x50, 0x44, 0x46, 0x00, 0xff, 0x10, 0x80]);
+    const up = await callApi(client, {
+      service: "crm",
+      method: "POST",
+      path: `/crm/v8/Leads/${lead.id}/Attachments`,
+      headers: { "content-type": "multipart/form-data" },
+      body: { file: { value: bytes, options: { filename: "quote.pdf", contentType: "application/pdf" } } },
+    });
+    up.statusCode.should.equal(200);
+    const attachmentId = up.payload.data[0].details.id;
+    const down = await callApi(client, { service: "crm", method: "GET", path: `/crm/v8/Leads/${lead.id}/Attachments/${attachmentId}` });
+    Buffer.isBuffer(down.payload).should.be.true();
+    down.payload.equals(bytes).should.be.true();
+    down.headers["content-type"].should.match(/application\/pdf/);
+  });
+
+  it("adds a note under a record", async () => {
+    const [lead] = sim.seedRecords("Leads", 1);
+    const r = await callApi(client, { service: "crm", method: "POST", path: `/crm/v8/Leads/${lead.id}/Notes`, body: { data: [{ Note_Title: "Hi", Note_Content: "Call back" }] } });
+    r.statusCode.should.equal(201);
+    const notes = await callApi(client, { service: "crm", method: "GET", path: `/crm/v8/Leads/${lead.id}/Notes`, query: { fields: "Note_Title,Note_Content" }, paginate: true });
+    notes.payload.map((n) => n.Note_Title).should.eql(["Hi"]);
+  });
+
+  it("Zoho Desk: organizations without an org id; tickets paged by from/limit with one; errors with Desk's code", async () => {
+    sim.desk.seedTickets(250);
+    const orgs = await callApi(client, { service: "desk", method: "GET", path: "/organizations" });
+    const orgId = orgs.payload.data.find((o) => o.isDefault).id;
+    sim.requests = [];
+    const open = await callApi(client, { service: "desk", method: "GET", path: "/tickets", query: { status: "Open" }, orgId, paginate: true });
+    const expected = sim.desk.tickets(orgId).filter((t) => t.status === "Open").length;
+    open.payload.should.have.length(expected);
+    new Set(open.payload.map((t) => t.id)).size.should.equal(expected);
+    const calls = sim.requests.filter((r) => r.path === "/api/v1/tickets");
+    calls.length.should.equal(Math.floor(expected / 100) + 1);
+    calls.map((r) => r.query.from).should.eql(calls.map((_, i) => String(i * 100 + 1)));
+    calls.every((r) => r.headers.orgid === String(orgId) && r.query.limit === "100").should.be.true();
+    const noOrg = await rejection(callApi(client, { service: "desk", method: "GET", path: "/tickets" }));
+    noOrg.code.should.equal("INVALID_DATA");
+    const crmOnly = simClient(sim, sim.issueRefreshToken(CLIENT_ID));
+    const scope = await rejection(callApi(crmOnly, { service: "desk", method: "GET", path: "/tickets", orgId }));
+    scope.message.should.match(/Desk\.tickets/);
+  });
 });
