@@ -41,8 +41,8 @@ describe("example flows in a real Node-RED", function () {
    * Node-RED answers a deploy before it starts the new flows: this waits until it has (its log says
    * "Started flows"), so every node has been constructed and any error it reports is in the log.
    */
-  async function deploy(file) {
-    const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8"));
+  async function deploy(file, adjust = (n) => n) {
+    const nodes = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")).map(adjust);
     let tab = nodes.find((n) => n.type === "tab");
     if (!tab) {
       tab = { id: `tab-${file}`, type: "tab", label: file };
@@ -53,7 +53,7 @@ describe("example flows in a real Node-RED", function () {
       if (n.type === "zoho-config") {
         n.accountsUrl = sim.url;
         // The grant a user would make for these examples, bulk scopes included.
-        n.credentials = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: sim.issueRefreshToken(CLIENT_ID, `${DEFAULT_SCOPE} ZohoCRM.bulk.ALL ZohoFiles.files.ALL`) };
+        n.credentials = { clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, refreshToken: sim.issueRefreshToken(CLIENT_ID, `${DEFAULT_SCOPE} ZohoCRM.bulk.ALL ZohoFiles.files.ALL Desk.tickets.READ Desk.basic.READ`) };
       }
       if (n.type === "inject") n.once = false;
     }
@@ -126,5 +126,18 @@ describe("example flows in a real Node-RED", function () {
     await waitFor(() => held().length === 300, { timeout: 30000, what: "the 300 Leads" });
     sim.requests.filter((r) => r.path === "/crm/v8/upload").length.should.equal(1);
     fs.rmSync("/tmp/zoho-leads-import.csv", { force: true });
+  });
+
+  it("api-notes-and-desk-tickets.json lists every open Desk ticket across Desk's pages", async () => {
+    sim.desk.seedTickets(230);
+    const orgId = sim.desk.defaultOrg.info.id;
+    const nodes = await deploy("api-notes-and-desk-tickets.json", (n) => (n.type === "zoho-api" && n.service === "desk" ? { ...n, orgId: String(orgId) } : n));
+    sim.requests = [];
+    const inject = nodes.find((n) => n.type === "inject");
+    (await api(`/inject/${inject.id}`, { method: "POST" })).status.should.equal(200);
+    const open = sim.desk.tickets(orgId).filter((t) => t.status === "Open").length;
+    const pages = Math.floor(open / 100) + 1;
+    await waitFor(() => sim.requests.filter((r) => r.path === "/api/v1/tickets" && r.status !== undefined).length === pages, { timeout: 20000, what: "every page of open tickets" });
+    sim.requests.filter((r) => r.path === "/api/v1/tickets").every((r) => r.query.status === "Open" && r.headers.orgid === String(orgId)).should.be.true();
   });
 });
