@@ -4,7 +4,7 @@
 "use strict";
 const should = require("should");
 const http = require("http");
-const { startSimulator, simClient, CLIENT_ID } = require("./fixtures");
+const { startSimulator, simClient, rejection, CLIENT_ID } = require("./fixtures");
 const { callApi, fillPath, apiHeaders } = require("../dist/nodes/zoho");
 const { DEFAULT_SCOPE } = require("../dist/simulator/accounts");
 
@@ -19,15 +19,6 @@ async function trap() {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return { hits, host: `127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) };
-}
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
 }
 
 describe("api: any Zoho API with the connection", function () {

@@ -124,4 +124,14 @@ function within(promise, ms, what) {
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
-module.exports = { helper, nodeRedPath, startSimulator, simClient, simAuth, simHttp, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns, within };
+/** The error a promise rejects with (the test fails if it resolves). */
+async function rejection(promise) {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  throw new Error("expected a rejection");
+}
+
+module.exports = { rejection, helper, nodeRedPath, startSimulator, simClient, simAuth, simHttp, configFlow, configNode, readNodePath, writeNodePath, CLIENT_ID, CLIENT_SECRET, waitFor, turns, within };

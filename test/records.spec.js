@@ -2,7 +2,7 @@
 // call counts, caps, field chunking, errors and cancellation.
 "use strict";
 require("should");
-const { startSimulator, simClient: fixtureClient, CLIENT_ID } = require("./fixtures");
+const { startSimulator, simClient: fixtureClient, rejection, CLIENT_ID } = require("./fixtures");
 
 // Each client mints its own access token; a fresh refresh token per client keeps the tests under
 // Zoho's (and the simulator's) limit of 10 access tokens per refresh token per 10 minutes.
@@ -42,15 +42,6 @@ async function collect(iterable) {
 const allRecords = (pages) => pages.flatMap((p) => p.records);
 const crmRequests = (sim, path) => sim.requests.filter((r) => r.path === path);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function rejection(promise) {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  throw new Error("expected a rejection");
-}
 
 describe("records: list (Get Records)", function () {
   let sim, refreshToken, client, seeded;

@@ -149,36 +149,12 @@ export async function callApi(client: ZohoClient, opts: ApiCallOptions): Promise
   }
 
   if (!isSafeUserPath(opts.path)) throw invalidInput("apiPathInvalid");
-  if (opts.paginate && opts.method === "GET") {
-    // CRM paths below /crm/v8 go through the same engine as list reads; Desk by from/limit.
-    const crm = api === "root" && /^\/crm\/v\d+\//.test(opts.path);
-    if (api === "desk" || crm) {
-      const { page: _p, per_page: _pp, page_token: _pt, from: _f, limit: _l, ...rest } = query;
-      const items: unknown[] = [];
-      try {
-      for await (const page of pagedRead({
-        client,
-        api,
-        path: opts.path,
-        query: rest,
-        headers,
-        chunks: [undefined],
-        heavy: false,
-        tokens: true,
-        reach: api === "desk" ? 1_000_000 : 100_000,
-        capReason: "list_limit",
-        countPath: opts.path,
-        perPage: api === "desk" ? 100 : 200,
-        maxRecords: 0,
-        signal: opts.signal,
-        style: api === "desk" ? DESK_PAGING : CRM_ANY_LIST,
-      })) {
-        items.push(...page.records);
-      }
-      } catch (err) {
-        throw withScopeHint(err, opts.service, opts.path);
-      }
-      return { statusCode: items.length ? 200 : 204, headers: {}, payload: items };
+  // Paging: CRM paths below /crm/v<n>/ through the same engine as list reads, Desk by from/limit.
+  if (opts.paginate && opts.method === "GET" && (api === "desk" || /^\/crm\/v\d+\//.test(opts.path))) {
+    try {
+      return await everyPage(client, api, opts.path, query, headers, opts.signal);
+    } catch (err) {
+      throw withScopeHint(err, opts.service, opts.path);
     }
   }
 
@@ -198,6 +174,32 @@ export async function callApi(client: ZohoClient, opts: ApiCallOptions): Promise
   } catch (err) {
     throw withScopeHint(err, opts.service, opts.path);
   }
+}
+
+/** Every item of a paged GET, as one array. */
+async function everyPage(client: ZohoClient, api: "root" | "desk", path: string, query: Record<string, QueryValue>, headers: Record<string, string>, signal?: AbortSignal): Promise<ApiCallResult> {
+  const { page: _p, per_page: _pp, page_token: _pt, from: _f, limit: _l, ...rest } = query;
+  const desk = api === "desk";
+  const items: unknown[] = [];
+  for await (const page of pagedRead({
+    client,
+    api,
+    path,
+    query: rest,
+    headers,
+    chunks: [undefined],
+    heavy: false,
+    tokens: true,
+    reach: desk ? 1_000_000 : 100_000,
+    capReason: "list_limit",
+    perPage: desk ? 100 : 200,
+    maxRecords: 0,
+    signal,
+    style: desk ? DESK_PAGING : CRM_ANY_LIST,
+  })) {
+    items.push(...page.records);
+  }
+  return { statusCode: items.length ? 200 : 204, headers: {}, payload: items };
 }
 
 /** A scope refusal names the scope the grant needs for this path. */

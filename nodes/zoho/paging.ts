@@ -251,9 +251,8 @@ export interface PagedSpec {
   tokens: boolean;
   reach: number;
   capReason: CapReason;
-  /** Query for GET /{module}/actions/count; undefined when the count cannot match this read. */
-  countQuery?: Record<string, QueryValue>;
-  countPath: string;
+  /** The count call that can size this read (GET /{module}/actions/count); none when no count matches it. */
+  count?: { path: string; query: Record<string, QueryValue> };
   perPage: number;
   /** 0 = all. */
   maxRecords: number;
@@ -278,7 +277,7 @@ export async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, v
     reach: spec.reach,
     tokens: spec.tokens,
     window: Math.max(2, client.concurrency),
-    countable: !!spec.countQuery && client.concurrency > 1,
+    countable: !!spec.count && client.concurrency > 1,
     numberedReach: (spec.style ?? CRM_PAGING).numberedReach,
   });
   const style = spec.style ?? CRM_PAGING;
@@ -304,7 +303,7 @@ export async function* pagedRead(spec: PagedSpec): AsyncGenerator<RecordsPage, v
 
   const askCount = () => {
     client
-      .request<{ count?: unknown }>({ method: "GET", path: spec.countPath, query: spec.countQuery, signal, heavy: spec.heavy, owner })
+      .request<{ count?: unknown }>({ method: "GET", path: spec.count!.path, query: spec.count!.query, signal, heavy: spec.heavy, owner })
       .then((res) => {
         const n = Number(res.data?.count);
         if (res.status === 200 && Number.isInteger(n) && n >= 0) {

@@ -125,7 +125,7 @@ async function sendWith(req: HttpRequest, agents: Agents): Promise<HttpResponse>
       if (v !== undefined && v !== null) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
     }
     if (stream) {
-      const body = res.data as import("stream").Readable & { setTimeout?: (ms: number, cb: () => void) => void };
+      const body = res.data as import("stream").Readable;
       // The head has come: from here the body may take as long as it needs, but not stall.
       clearTimeout(timer);
       const stall = setTimeout(() => body.destroy(timedOut()), req.timeoutMs);
